@@ -1,0 +1,53 @@
+"""LocalStack service providers contributed by the sandbox (selected by ``PROVIDER_OVERRIDE_*``).
+
+Each factory is a plux ``PluginSpec`` in the ``localstack.aws.provider`` namespace, named
+``<service>:sandbox``. Imports are deferred into the factories so that LocalStack only imports
+what a selected provider needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localstack.services.plugins import Service, aws_provider
+
+
+class _MotoBackedProvider:
+    """A provider object for services served entirely by moto (no LocalStack API class)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+
+def _moto_service(service_name: str, overrides: dict | None = None) -> Any:
+    from localstack.aws.skeleton import Skeleton
+    from localstack.aws.spec import load_service
+
+    from sandbox.localstack_plugin.moto_dispatch import moto_dispatch_table
+
+    table = moto_dispatch_table(service_name, overrides)
+    service = Service(name=service_name, skeleton=Skeleton(load_service(service_name), table))
+    service._provider = _MotoBackedProvider(service_name)
+    return service
+
+
+@aws_provider(api="glue", name="sandbox")
+def glue_sandbox() -> Any:
+    """Glue Data Catalog from moto's Glue backend (databases, tables, partitions, tags)."""
+    return _moto_service("glue")
+
+
+@aws_provider(api="athena", name="sandbox")
+def athena_sandbox() -> Any:
+    """Athena metadata (workgroups, named queries, tags) from moto plus the ops moto lacks."""
+    from sandbox.localstack_plugin.athena_ops import OVERRIDES
+
+    return _moto_service("athena", OVERRIDES)
+
+
+@aws_provider(api="firehose", name="sandbox")
+def firehose_sandbox() -> Any:
+    """LocalStack's Firehose with delivery handed to the sandbox's delivery engine."""
+    from sandbox.localstack_plugin.firehose import SandboxFirehoseProvider
+
+    return Service.for_provider(SandboxFirehoseProvider())

@@ -1,0 +1,96 @@
+"""The sandbox's one settings object, read from the environment in one place.
+
+Variables carry a ``SANDBOX_`` prefix; the standard ``AWS_*`` ones are honoured where they make
+sense. Credentials are never taken from the user's real AWS profile: the sandbox always uses
+explicit dummy credentials (``test``/``test``) unless the user targets real AWS on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "localhost.localstack.cloud"})
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about the sandbox."""
+
+    host: str = "127.0.0.1"
+    port: int = 4566
+    region: str = "us-east-1"
+    access_key_id: str = "test"
+    secret_access_key: str = "test"
+    state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".sandbox")
+    terraform_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "terraform")
+    mode: str = "auto"  # auto | host | docker
+    startup_timeout: float = 90.0
+    # Where a user explicitly points the tools at another endpoint (or real AWS).
+    endpoint_override: str | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        if self.endpoint_override:
+            return self.endpoint_override
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def is_local(self) -> bool:
+        return is_local_endpoint(self.endpoint_url)
+
+    @property
+    def localstack_dir(self) -> Path:
+        return self.state_dir / "localstack"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "localstack.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "localstack.pid"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    def boto3_kwargs(self) -> dict[str, str]:
+        """Keyword arguments for ``boto3.client`` against the sandbox (dummy credentials)."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": self.access_key_id,
+            "aws_secret_access_key": self.secret_access_key,
+        }
+
+
+def is_local_endpoint(url: str | None) -> bool:
+    """True when ``url`` points at this machine (loopback), never at real AWS."""
+    if not url:
+        return False
+    host = urlparse(url if "://" in url else f"http://{url}").hostname or ""
+    return host in LOCAL_HOSTS or host.startswith("127.")
+
+
+def load() -> Settings:
+    """Read the settings from the environment."""
+    return Settings(
+        host=_env("SANDBOX_HOST", "127.0.0.1"),
+        port=int(_env("SANDBOX_PORT", "4566")),
+        region=_env("SANDBOX_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
+        state_dir=Path(_env("SANDBOX_STATE_DIR", str(PROJECT_ROOT / ".sandbox"))).resolve(),
+        terraform_dir=Path(_env("SANDBOX_TERRAFORM_DIR", str(PROJECT_ROOT / "terraform"))),
+        mode=_env("SANDBOX_MODE", "auto"),
+        startup_timeout=float(_env("SANDBOX_STARTUP_TIMEOUT", "90")),
+        endpoint_override=os.environ.get("SANDBOX_ENDPOINT_URL") or None,
+    )
