@@ -1,8 +1,8 @@
 """Running LocalStack 4.14.0 for the sandbox: as a host process, or through Docker Compose.
 
 Host mode (no Docker engine, as on CI) starts ``python -m localstack.runtime.main`` from this
-virtual environment (Python >= 3.12; LocalStack 4.10-4.14 answers HTTP 500 for KMS and Firehose
-on 3.11), with every path it writes under the project's git-ignored state folder and the gateway
+virtual environment (Python >= 3.13: LocalStack 4.14.0 imports ``warnings.deprecated``, so on 3.12
+S3, KMS and Firehose fail to load), with every path it writes under the project's git-ignored state folder and the gateway
 bound to 127.0.0.1 only. Docker mode runs ``docker compose`` on ``docker-compose.yml``.
 
 ``stop`` only ever stops the process recorded in the PID file, and only if it still is LocalStack.
@@ -162,16 +162,24 @@ def _record_mode(settings: Settings, mode: str) -> None:
     (settings.state_dir / "mode").write_text(mode)
 
 
-def _wait_healthy(settings: Settings, deadline: float, pid: int | None = None) -> dict:
+def _wait_healthy(
+    settings: Settings, deadline: float, proc: subprocess.Popen | None = None
+) -> dict:
     required = {"s3", "firehose", "glue", "athena"}
     last: dict | None = None
     while time.monotonic() < deadline:
-        if pid is not None and not _pid_alive(pid):
+        if proc is not None and proc.poll() is not None:
             raise PlatformError(
                 f"LocalStack exited during start-up; see {settings.log_file} (or `make logs`)."
             )
         last = health(settings)
         services = (last or {}).get("services", {})
+        broken = sorted(s for s in required if services.get(s) == "error")
+        if broken:
+            raise PlatformError(
+                f"LocalStack could not load {', '.join(broken)}; see `make logs` "
+                f"({settings.log_file})."
+            )
         if last and all(services.get(s) in ("running", "available") for s in required):
             return last
         time.sleep(0.5)
@@ -190,10 +198,12 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
         raise PlatformError(
             f"A LocalStack started by the sandbox (pid {pid}) is not answering; run `make down`."
         )
-    if sys.version_info < (3, 12):
+    if sys.version_info < (3, 13):
+        # LocalStack 4.14.0 imports warnings.deprecated (new in 3.13); on 3.12 S3, KMS, Kinesis and
+        # Firehose fail to load, on 3.11 they answer HTTP 500.
         raise PlatformError(
-            f"Host mode needs Python >= 3.12 (this is {sys.version.split()[0]}); install python3.12 "
-            "or python3.13 and rerun `make install`, or install Docker."
+            f"Host mode needs Python >= 3.13 (this is {sys.version.split()[0]}); install python3.13 "
+            "and rerun `make install`, or install Docker."
         )
     if not localstack_installed():
         raise PlatformError(
@@ -223,7 +233,7 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
     settings.pid_file.write_text(str(proc.pid))
     _record_mode(settings, "host")
     try:
-        _wait_healthy(settings, time.monotonic() + settings.startup_timeout, pid=proc.pid)
+        _wait_healthy(settings, time.monotonic() + settings.startup_timeout, proc=proc)
     except PlatformError:
         stop_host(settings)
         raise

@@ -1,0 +1,192 @@
+"""The ``sandbox`` command line: a thin shell over the pipeline's packages.
+
+Platform: ``up``, ``down``, ``status``, ``logs``, ``check``, ``plan``; Firehose: ``flush``,
+``delivery``; data: ``generate``, ``emit``, ``seed``; Athena stand-in: ``query``, ``analyze``,
+``stats``. Expected failures print one line and exit 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from sandbox import __version__
+from sandbox import settings as settings_module
+from sandbox.platform.errors import PlatformError
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the platform's expected errors into one-line ClickExceptions."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PlatformError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sandbox")
+def main() -> None:
+    """The sandbox: an offline twin of the Firehose -> S3 -> Glue -> Athena data platform.
+
+    Example: sandbox up && sandbox seed --sessions 2000 && sandbox analyze
+    """
+
+
+@main.command()
+@click.option("--skip-terraform", is_flag=True, help="Start LocalStack only, do not apply.")
+@friendly
+def up(skip_terraform: bool) -> None:
+    """Start LocalStack (Docker if available, else a host process) and apply terraform/."""
+    from sandbox.platform import localstack
+    from sandbox.platform.terraform import Terraform, require_terraform
+
+    settings = settings_module.load()
+    if not skip_terraform:
+        require_terraform()  # fail before starting anything
+    started = time.monotonic()
+    already = localstack.health(settings) is not None and (
+        localstack.read_pid(settings) is not None or localstack.recorded_mode(settings) == "docker"
+    )
+    mode = localstack.recorded_mode(settings) if already else localstack.start(settings)
+    click.echo(
+        f"LocalStack {localstack.LOCALSTACK_VERSION} ({mode} mode) healthy at "
+        f"{settings.endpoint_url} after {time.monotonic() - started:.1f}s"
+    )
+    if skip_terraform:
+        return
+    terraform = Terraform(settings)
+    if not already:
+        # The emulator starts empty; state describing an earlier emulator is stale.
+        terraform.forget_state()
+    tf_started = time.monotonic()
+    terraform.init()
+    terraform.apply()
+    click.echo(
+        f"terraform/ applied with tflocal in {time.monotonic() - tf_started:.1f}s "
+        f"(total {time.monotonic() - started:.1f}s)"
+    )
+
+
+@main.command()
+@friendly
+def down() -> None:
+    """Stop what `sandbox up` started (Firehose buffers are delivered first)."""
+    from sandbox.platform import localstack
+
+    settings = settings_module.load()
+    started = time.monotonic()
+    if localstack.stop(settings):
+        click.echo(f"LocalStack stopped in {time.monotonic() - started:.1f}s")
+    else:
+        click.echo("Nothing to stop: no LocalStack started by the sandbox is running.")
+
+
+@main.command()
+@friendly
+def status() -> None:
+    """Show whether the sandbox runs, in which mode, and its services' health."""
+    from sandbox.platform import localstack
+
+    settings = settings_module.load()
+    doc = localstack.health(settings)
+    if doc is None:
+        click.echo(f"Not running (nothing answers at {settings.endpoint_url}).")
+        sys.exit(1)
+    mode = localstack.recorded_mode(settings) or "unknown (not started by the sandbox)"
+    click.echo(f"LocalStack {doc.get('version')} at {settings.endpoint_url}, {mode} mode")
+    for name, state in sorted(doc.get("services", {}).items()):
+        if state != "disabled":
+            click.echo(f"  {name:<10} {state}")
+
+
+@main.command()
+@click.option("-n", "--lines", default=100, show_default=True, help="How many lines to show.")
+@friendly
+def logs(lines: int) -> None:
+    """Show the tail of the emulator's log."""
+    import subprocess
+
+    from sandbox.platform import localstack
+
+    settings = settings_module.load()
+    if localstack.recorded_mode(settings) == "docker":
+        subprocess.run(
+            localstack.compose_command(settings, "logs", "--tail", str(lines)), check=False
+        )
+        return
+    if not settings.log_file.exists():
+        raise PlatformError(f"No log yet at {settings.log_file}; run `make up`.")
+    content = settings.log_file.read_text(errors="replace").splitlines()
+    click.echo("\n".join(content[-lines:]))
+
+
+@main.command()
+@friendly
+def check() -> None:
+    """Report which prerequisites are present or missing (exit 1 if a required one is missing)."""
+    from sandbox.platform.checks import run_checks
+
+    results = run_checks(settings_module.load())
+    width = max(len(c.name) for c in results)
+    missing = False
+    for item in results:
+        mark = "ok  " if item.ok else ("MISS" if item.required else "--  ")
+        click.echo(f"[{mark}] {item.name:<{width}}  {item.detail}")
+        missing = missing or (item.required and not item.ok)
+    if missing:
+        raise click.ClickException("required prerequisites are missing (see above)")
+
+
+@main.command()
+@friendly
+def plan() -> None:
+    """Run `tflocal plan` against the sandbox; exit 1 if it would change anything."""
+    from sandbox.platform.terraform import Terraform
+
+    terraform = Terraform(settings_module.load())
+    output = terraform.plan_output()
+    click.echo(output)
+    if not terraform.plan_is_empty():
+        raise click.ClickException("the plan is not empty")
+
+
+@main.command()
+@click.option("--stream", default=None, help="Only this delivery stream (default: all).")
+@friendly
+def flush(stream: str | None) -> None:
+    """Deliver every buffered Firehose record now (instead of waiting for the interval)."""
+    from sandbox.platform import firehose_admin
+
+    result = firehose_admin.flush(settings_module.load(), stream)
+    click.echo(json.dumps(result.get("streams", {}), indent=2, sort_keys=True))
+
+
+@main.command()
+@friendly
+def delivery() -> None:
+    """Per-stream Firehose counters: accepted, delivered, errored, buffered."""
+    from sandbox.platform import firehose_admin
+
+    counters = firehose_admin.stats(settings_module.load())
+    if not counters:
+        click.echo("No delivery streams have received records yet.")
+        return
+    keys = ["accepted", "delivered", "errored", "buffered"]
+    click.echo(f"{'stream':<28}" + "".join(f"{k:>12}" for k in keys))
+    for name, values in sorted(counters.items()):
+        click.echo(f"{name:<28}" + "".join(f"{values.get(k, 0):>12}" for k in keys))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

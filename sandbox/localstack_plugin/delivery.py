@@ -1,0 +1,131 @@
+"""Wiring of the delivery engine inside LocalStack: one engine per account and region.
+
+Owns: the engines, the S3/Glue/Logs callbacks they use (LocalStack's internal clients), and the
+timer thread that delivers buffers when their interval elapses. The AWS behaviour itself is in
+:mod:`sandbox.firehose`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from sandbox.firehose import DeliveryEngine, S3Object
+
+LOG = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+
+_lock = threading.Lock()
+_engines: dict[tuple[str, str], DeliveryEngine] = {}
+_timer: threading.Thread | None = None
+_stop = threading.Event()
+
+
+def _clients(account_id: str, region: str) -> Any:
+    from localstack.aws.connect import connect_to
+
+    return connect_to(aws_access_key_id=account_id, region_name=region)
+
+
+def _sink(account_id: str, region: str):
+    def put(obj: S3Object) -> None:
+        s3 = _clients(account_id, region).s3
+        kwargs: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key, "Body": obj.body}
+        if obj.content_type:
+            kwargs["ContentType"] = obj.content_type
+        if obj.content_encoding:
+            kwargs["ContentEncoding"] = obj.content_encoding
+        # Objects carry the bucket's default encryption, applied by S3 itself (as in AWS).
+        s3.put_object(**kwargs)
+
+    return put
+
+
+def _schema_lookup(account_id: str, region: str):
+    def lookup(schema: dict) -> list[tuple[str, str]]:
+        glue = _clients(account_id, schema.get("Region") or region).glue
+        kwargs = {"DatabaseName": schema["DatabaseName"], "Name": schema["TableName"]}
+        if schema.get("CatalogId"):
+            kwargs["CatalogId"] = schema["CatalogId"]
+        table = glue.get_table(**kwargs)["Table"]
+        columns = table.get("StorageDescriptor", {}).get("Columns", [])
+        return [(c["Name"], c["Type"]) for c in columns]
+
+    return lookup
+
+
+def _log_sink(account_id: str, region: str):
+    def log(group: str, stream: str, message: str) -> None:
+        logs = _clients(account_id, region).logs
+        try:
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": int(time.time() * 1000), "message": message}],
+            )
+        except Exception as exc:  # a missing log group must not stop delivery
+            LOG.warning("Firehose error log to %s/%s failed: %s", group, stream, exc)
+
+    return log
+
+
+def engine_for(account_id: str, region: str) -> DeliveryEngine:
+    key = (account_id, region)
+    with _lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = DeliveryEngine(
+                sink=_sink(account_id, region),
+                schema_lookup=_schema_lookup(account_id, region),
+                log_sink=_log_sink(account_id, region),
+            )
+            _engines[key] = engine
+        _ensure_timer()
+        return engine
+
+
+def engines() -> dict[tuple[str, str], DeliveryEngine]:
+    with _lock:
+        return dict(_engines)
+
+
+def _ensure_timer() -> None:
+    global _timer
+    if _timer is None or not _timer.is_alive():
+        _stop.clear()
+        _timer = threading.Thread(target=_run_timer, name="sandbox-firehose-timer", daemon=True)
+        _timer.start()
+
+
+def _run_timer() -> None:
+    while not _stop.wait(TICK_SECONDS):
+        for engine in engines().values():
+            try:
+                engine.tick()
+            except Exception:
+                LOG.exception("Firehose buffer delivery failed; records stay buffered")
+
+
+def flush(stream: str | None = None) -> None:
+    for engine in engines().values():
+        engine.flush(stream)
+
+
+def stats() -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for (account_id, region), engine in engines().items():
+        for name, counters in engine.stats().items():
+            result[name if account_id == "000000000000" else f"{account_id}/{name}"] = {
+                **counters,
+                "region": region,
+            }
+    return result
+
+
+def shutdown() -> None:
+    """Deliver everything, then stop the timer."""
+    flush()
+    _stop.set()

@@ -1,0 +1,66 @@
+"""Sandbox-only HTTP routes on the LocalStack gateway (not part of any AWS API).
+
+- ``POST /_sandbox/firehose/flush`` delivers every Firehose buffer now; a JSON body
+  ``{"DeliveryStreamName": "..."}`` or ``?stream=`` limits it to one stream. Scripts and tests use
+  it instead of sleeping through ``IntervalInSeconds``.
+- ``GET /_sandbox/firehose/stats`` reports per stream: records accepted, delivered, sent to the
+  error output and still buffered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+_registered = False
+
+
+def _stream_from(request: Any) -> str | None:
+    stream = request.args.get("stream")
+    if stream:
+        return str(stream)
+    body = request.get_data() or b""
+    if body.strip():
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        if isinstance(payload, dict) and payload.get("DeliveryStreamName"):
+            return str(payload["DeliveryStreamName"])
+    return None
+
+
+def flush_endpoint(request: Any, **_: Any) -> dict:
+    from sandbox.localstack_plugin import delivery
+
+    stream = _stream_from(request)
+    delivery.flush(stream)
+    return {"flushed": stream or "*", "streams": delivery.stats()}
+
+
+def stats_endpoint(request: Any, **_: Any) -> dict:
+    from sandbox.localstack_plugin import delivery
+
+    return {"streams": delivery.stats()}
+
+
+def register() -> None:
+    global _registered
+    if _registered:
+        return
+    from localstack.services.edge import ROUTER
+
+    ROUTER.add("/_sandbox/firehose/flush", endpoint=flush_endpoint, methods=["POST"])
+    ROUTER.add("/_sandbox/firehose/stats", endpoint=stats_endpoint, methods=["GET"])
+    _registered = True
+
+
+def flush_everything() -> None:
+    try:
+        from sandbox.localstack_plugin import delivery
+
+        delivery.shutdown()
+    except Exception:
+        LOG.exception("Flushing Firehose buffers at shutdown failed")
