@@ -21,7 +21,7 @@ def _call(settings: Settings, path: str, method: str, body: dict | None = None) 
         headers={"Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=300) as response:
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
         raise PlatformError(

@@ -1,9 +1,9 @@
 """Running LocalStack 4.14.0 for the sandbox: as a host process, or through Docker Compose.
 
 Host mode (no Docker engine, as on CI) starts ``python -m localstack.runtime.main`` from this
-virtual environment (Python >= 3.13: LocalStack 4.14.0 imports ``warnings.deprecated``, so on 3.12
-S3, KMS and Firehose fail to load), with every path it writes under the project's git-ignored state folder and the gateway
-bound to 127.0.0.1 only. Docker mode runs ``docker compose`` on ``docker-compose.yml``.
+virtual environment (Python >= 3.13: LocalStack 4.14.0 imports ``warnings.deprecated``, so on
+3.12 S3, KMS and Firehose fail to load), with every path it writes under the project's git-ignored
+state folder and the gateway bound to 127.0.0.1 only. Docker mode runs ``docker compose`` on ``docker-compose.yml``.
 
 ``stop`` only ever stops the process recorded in the PID file, and only if it still is LocalStack.
 """
@@ -79,7 +79,7 @@ def health(settings: Settings, timeout: float = 2.0) -> dict | None:
     """LocalStack's health document, or None when nothing answers."""
     url = f"http://{settings.host}:{settings.port}/_localstack/health"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError):
         return None
@@ -202,8 +202,8 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
         # LocalStack 4.14.0 imports warnings.deprecated (new in 3.13); on 3.12 S3, KMS, Kinesis and
         # Firehose fail to load, on 3.11 they answer HTTP 500.
         raise PlatformError(
-            f"Host mode needs Python >= 3.13 (this is {sys.version.split()[0]}); install python3.13 "
-            "and rerun `make install`, or install Docker."
+            f"Host mode needs Python >= 3.13 (this is {sys.version.split()[0]}); "
+            "install python3.13 and rerun `make install`, or install Docker."
         )
     if not localstack_installed():
         raise PlatformError(
