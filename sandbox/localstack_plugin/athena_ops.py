@@ -90,7 +90,10 @@ def untag_resource(context: Any, request: dict) -> dict:
 
 
 def list_tags_for_resource(context: Any, request: dict) -> dict:
-    """ListTagsForResource from the tagger the handlers above write (moto answers 400 when empty)."""
+    """ListTagsForResource from the tagger the handlers above write to.
+
+    moto answers 400 for a resource without tags; AWS answers an empty list.
+    """
     backend = _backend(context)
     arn = _resource_arn(request)
     tags = backend.tagger.list_tags_for_resource(arn).get("Tags", [])

@@ -3,7 +3,8 @@
 Host mode (no Docker engine, as on CI) starts ``python -m localstack.runtime.main`` from this
 virtual environment (Python >= 3.13: LocalStack 4.14.0 imports ``warnings.deprecated``, so on
 3.12 S3, KMS and Firehose fail to load), with every path it writes under the project's git-ignored
-state folder and the gateway bound to 127.0.0.1 only. Docker mode runs ``docker compose`` on ``docker-compose.yml``.
+state folder and the gateway bound to 127.0.0.1 only. Docker mode runs ``docker compose`` on
+``docker-compose.yml``.
 
 ``stop`` only ever stops the process recorded in the PID file, and only if it still is LocalStack.
 """
