@@ -67,8 +67,16 @@ def up(skip_terraform: bool) -> None:
         return
     terraform = Terraform(settings)
     if not already:
-        # The emulator starts empty; state describing an earlier emulator is stale.
-        terraform.forget_state()
+        restored = _wait_for_restore(settings)
+        if restored.get("buckets"):
+            click.echo(
+                f"Restored the lake from {settings.state_dir / 'persist'}: "
+                f"{restored['objects']} objects in {restored['buckets']} buckets, "
+                f"{restored['tables']} tables, {restored['partitions']} partitions"
+            )
+        else:
+            # The emulator started empty: state describing an earlier emulator is stale.
+            terraform.forget_state()
     tf_started = time.monotonic()
     terraform.init()
     terraform.apply()
@@ -76,6 +84,24 @@ def up(skip_terraform: bool) -> None:
         f"terraform/ applied with tflocal in {time.monotonic() - tf_started:.1f}s "
         f"(total {time.monotonic() - started:.1f}s)"
     )
+
+
+def _wait_for_restore(settings: settings_module.Settings, timeout: float = 300.0) -> dict:
+    """Wait (bounded) until the emulator has loaded its snapshot; return what it restored."""
+    from sandbox.platform import admin
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = admin.persistence_status(settings)
+        if status.get("restored"):
+            if status.get("restore_error"):
+                raise PlatformError(
+                    f"Restoring the saved lake failed: {status['restore_error']}; "
+                    "`make clean` discards it."
+                )
+            return dict(status.get("restore") or {})
+        time.sleep(0.5)
+    raise PlatformError("The emulator did not finish restoring the saved lake; see `make logs`.")
 
 
 @main.command()
@@ -166,9 +192,9 @@ def plan() -> None:
 @friendly
 def flush(stream: str | None) -> None:
     """Deliver every buffered Firehose record now (instead of waiting for the interval)."""
-    from sandbox.platform import firehose_admin
+    from sandbox.platform import admin
 
-    result = firehose_admin.flush(settings_module.load(), stream)
+    result = admin.flush(settings_module.load(), stream)
     click.echo(json.dumps(result.get("streams", {}), indent=2, sort_keys=True))
 
 
@@ -176,9 +202,9 @@ def flush(stream: str | None) -> None:
 @friendly
 def delivery() -> None:
     """Per-stream Firehose counters: accepted, delivered, errored, buffered."""
-    from sandbox.platform import firehose_admin
+    from sandbox.platform import admin
 
-    counters = firehose_admin.stats(settings_module.load())
+    counters = admin.stats(settings_module.load())
     if not counters:
         click.echo("No delivery streams have received records yet.")
         return

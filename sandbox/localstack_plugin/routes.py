@@ -5,6 +5,8 @@
   it instead of sleeping through ``IntervalInSeconds``.
 - ``GET /_sandbox/firehose/stats`` reports per stream: records accepted, delivered, sent to the
   error output and still buffered.
+- ``GET /_sandbox/persistence`` tells whether the snapshot was restored, and the last save;
+  ``POST /_sandbox/persistence/save`` saves a snapshot now.
 """
 
 from __future__ import annotations
@@ -46,6 +48,19 @@ def stats_endpoint(request: Any, **_: Any) -> dict:
     return {"streams": delivery.stats()}
 
 
+def persistence_endpoint(request: Any, **_: Any) -> dict:
+    from sandbox.localstack_plugin import persistence_hooks
+
+    return persistence_hooks.status()
+
+
+def persistence_save_endpoint(request: Any, **_: Any) -> dict:
+    from sandbox.localstack_plugin import persistence_hooks
+
+    report = persistence_hooks.save()
+    return {"saved": report is not None, **(report.as_dict() if report else {})}
+
+
 def register() -> None:
     global _registered
     if _registered:
@@ -54,6 +69,8 @@ def register() -> None:
 
     ROUTER.add("/_sandbox/firehose/flush", endpoint=flush_endpoint, methods=["POST"])
     ROUTER.add("/_sandbox/firehose/stats", endpoint=stats_endpoint, methods=["GET"])
+    ROUTER.add("/_sandbox/persistence", endpoint=persistence_endpoint, methods=["GET"])
+    ROUTER.add("/_sandbox/persistence/save", endpoint=persistence_save_endpoint, methods=["POST"])
     _registered = True
 
 

@@ -1,4 +1,4 @@
-"""Client side of the sandbox-only Firehose routes (flush buffers, read delivery counters)."""
+"""Client side of the sandbox-only routes: Firehose flush and counters, persistence status."""
 
 from __future__ import annotations
 
@@ -45,3 +45,12 @@ def flush(settings: Settings, stream: str | None = None) -> dict:
 def stats(settings: Settings) -> dict[str, dict]:
     """Per stream: accepted, delivered, errored, buffered records (and objects, bytes)."""
     return dict(_call(settings, "/_sandbox/firehose/stats", "GET").get("streams", {}))
+
+
+def persistence_status(settings: Settings) -> dict:
+    """Whether the emulator restored its snapshot, and its last save."""
+    return _call(settings, "/_sandbox/persistence", "GET")
+
+
+def save_snapshot(settings: Settings) -> dict:
+    return _call(settings, "/_sandbox/persistence/save", "POST", {})
