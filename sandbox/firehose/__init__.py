@@ -1,0 +1,35 @@
+"""The sandbox's Firehose delivery engine: AWS Firehose's S3 delivery, in plain Python.
+
+Pure core, no LocalStack or network imports: the LocalStack adapter
+(``sandbox.localstack_plugin``) validates API input with ``validate_destination`` /
+``validate_batch``, hands accepted records to a ``DeliveryEngine`` and writes the
+``S3Object``s it produces. One module per concern:
+
+- ``config``: destination validation and AWS defaults;
+- ``prefixes`` / ``timeformat``: prefix expressions, Java ``DateTimeFormatter`` patterns, keys;
+- ``processors``: MetadataExtraction (jq) and AppendDelimiterToRecord;
+- ``compression``: GZIP, ZIP, Snappy, HADOOP_SNAPPY;
+- ``conversion``: JSON -> Parquet/ORC typed by a Glue schema;
+- ``error_output``: the error documents; ``errors``: API exceptions; ``limits``: quotas;
+- ``engine``: buffers, delivery, retries, accounting; ``bench``: throughput measurement.
+
+Each module's docstring lists what it does not reproduce yet.
+"""
+
+from sandbox.firehose.config import StreamConfig, parse_destination, validate_destination
+from sandbox.firehose.engine import DeliveryEngine, S3Object
+from sandbox.firehose.errors import FirehoseError, InvalidArgumentError, ValidationError
+from sandbox.firehose.limits import validate_batch, validate_record
+
+__all__ = [
+    "DeliveryEngine",
+    "FirehoseError",
+    "InvalidArgumentError",
+    "S3Object",
+    "StreamConfig",
+    "ValidationError",
+    "parse_destination",
+    "validate_batch",
+    "validate_destination",
+    "validate_record",
+]

@@ -1,0 +1,686 @@
+"""Record format conversion: JSON records -> Parquet (or ORC) typed by a Glue schema.
+
+Owns: ``DataFormatConversionConfiguration`` at delivery time ("Convert input data format in
+Amazon Data Firehose"):
+
+- input: ``OpenXJsonSerDe`` (case-insensitive keys by default, ``ColumnToJsonKeyMappings``,
+  ``ConvertDotsInJsonKeysToUnderscores``; strings are coerced to numbers/booleans) or
+  ``HiveJsonSerDe`` (a JSON string in a numeric column fails, ``TimestampFormats`` with Joda
+  patterns and the special ``millis``, ``java.sql.Timestamp.valueOf`` by default);
+- schema: the Glue columns handed over by ``schema_lookup`` (non-partition columns, so with
+  dynamic partitioning the partition columns live in the path only), mapped to Arrow types:
+  ``string char varchar boolean tinyint smallint int bigint float double decimal(p,s) date
+  timestamp binary array<> map<> struct<>``;
+- output: one Parquet file per object (``ParquetSerDe.Compression`` SNAPPY by default, GZIP,
+  UNCOMPRESSED; ``PageSizeBytes``, ``EnableDictionaryCompression``, ``WriterVersion``),
+  timestamps as INT96 like Hive's Parquet writer; ORC through ``pyarrow.orc``.
+
+A record that is not JSON fails with ``DataFormatConversion.ParseError``; one whose values do
+not fit the schema with ``DataFormatConversion.MalformedData``; both go to the error output
+(``format-conversion-failed``) one by one while the rest of the batch converts.
+
+Timestamps accepted by default (both SerDes): ``yyyy-[M]M-[d]d[ HH:mm:ss[.f{1,9}]]`` with a
+space or an ISO ``T`` (optionally ``Z``), and epoch numbers (seconds below 1e12, milliseconds
+above, as observed on AWS). A timestamp is stored as the wall-clock value, zone-less.
+
+Not reproduced: ``ParquetSerDe.BlockSizeBytes``/``MaxPaddingBytes`` and most ``OrcSerDe``
+tuning (ignored), the exact Jackson texts AWS puts in error messages, ``uniontype``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = [
+    "MALFORMED_DATA",
+    "PARSE_ERROR",
+    "ConversionFailure",
+    "ConversionResult",
+    "Converter",
+    "GlueTypeError",
+    "arrow_type",
+    "parse_glue_type",
+]
+
+PARSE_ERROR = "DataFormatConversion.ParseError"
+MALFORMED_DATA = "DataFormatConversion.MalformedData"
+_EPOCH = dt.datetime(1970, 1, 1)
+_MILLIS_FLOOR = 10**12
+
+
+class GlueTypeError(ValueError):
+    """A Glue column type the converter cannot map."""
+
+
+class _Malformed(ValueError):
+    """A value does not fit its column (the message follows AWS's 'Data does not match')."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionFailure:
+    index: int
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class ConversionResult:
+    body: bytes | None  # None when no record converted
+    converted: int
+    failures: list[ConversionFailure] = field(default_factory=list)
+
+
+# --- Glue types ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GlueType:
+    name: str  # base name: string, int, decimal, array, map, struct, ...
+    params: tuple[int, ...] = ()
+    children: tuple[tuple[str, GlueType], ...] = ()  # struct fields / (""/key, value)
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "<(":
+            depth += 1
+        elif ch in ">)":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+_SCALARS = {
+    "string",
+    "boolean",
+    "tinyint",
+    "smallint",
+    "int",
+    "integer",
+    "bigint",
+    "float",
+    "double",
+    "date",
+    "timestamp",
+    "binary",
+}
+
+
+def parse_glue_type(text: str) -> GlueType:
+    """Parse a Glue/Hive type string such as ``array<struct<a:int,b:string>>``."""
+    t = text.strip()
+    low = t.lower()
+    if low in _SCALARS:
+        return GlueType("int" if low == "integer" else low)
+    if low in ("double precision", "real"):
+        return GlueType("double" if low != "real" else "float")
+    m = re.fullmatch(r"(char|varchar)\s*\(\s*(\d+)\s*\)", low)
+    if m:
+        return GlueType("string")
+    if low == "decimal":
+        return GlueType("decimal", (10, 0))
+    m = re.fullmatch(r"decimal\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", low)
+    if m:
+        precision, scale = int(m.group(1)), int(m.group(2))
+        if not 1 <= precision <= 38 or scale > precision:
+            raise GlueTypeError(f"invalid decimal type {text!r}")
+        return GlueType("decimal", (precision, scale))
+    if low.startswith("array<") and low.endswith(">"):
+        return GlueType("array", children=(("", parse_glue_type(t[6:-1])),))
+    if low.startswith("map<") and low.endswith(">"):
+        parts = _split_top(t[4:-1])
+        if len(parts) != 2:
+            raise GlueTypeError(f"invalid map type {text!r}")
+        return GlueType(
+            "map",
+            children=(("key", parse_glue_type(parts[0])), ("value", parse_glue_type(parts[1]))),
+        )
+    if low.startswith("struct<") and low.endswith(">"):
+        fields = []
+        for part in _split_top(t[7:-1]):
+            name, sep, inner = part.partition(":")
+            if not sep or not name.strip():
+                raise GlueTypeError(f"invalid struct field {part!r} in {text!r}")
+            fields.append((name.strip(), parse_glue_type(inner)))
+        return GlueType("struct", children=tuple(fields))
+    raise GlueTypeError(f"unsupported Glue type {text!r}")
+
+
+def arrow_type(glue: GlueType) -> pa.DataType:
+    """The Arrow type a Glue type is written as."""
+    simple: dict[str, pa.DataType] = {
+        "string": pa.string(),
+        "boolean": pa.bool_(),
+        "tinyint": pa.int8(),
+        "smallint": pa.int16(),
+        "int": pa.int32(),
+        "bigint": pa.int64(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us"),
+        "binary": pa.binary(),
+    }
+    if glue.name in simple:
+        return simple[glue.name]
+    if glue.name == "decimal":
+        return pa.decimal128(*glue.params)
+    if glue.name == "array":
+        return pa.list_(arrow_type(glue.children[0][1]))
+    if glue.name == "map":
+        return pa.map_(arrow_type(glue.children[0][1]), arrow_type(glue.children[1][1]))
+    if glue.name == "struct":
+        return pa.struct([(n, arrow_type(t)) for n, t in glue.children])
+    raise GlueTypeError(glue.name)
+
+
+# --- value coercion ------------------------------------------------------------------------
+
+_INT_RANGES = {
+    "tinyint": (-(2**7), 2**7 - 1),
+    "smallint": (-(2**15), 2**15 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+_TS_RE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,9}))?)?(Z)?"
+)
+_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMBER_RE = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+def _for_input(value: object) -> _Malformed:
+    return _Malformed(f'For input string: "{value}"')
+
+
+def _epoch_to_datetime(
+    number: float | decimal.Decimal, *, millis: bool | None = None
+) -> dt.datetime:
+    exact = decimal.Decimal(str(number))
+    is_millis = abs(exact) >= _MILLIS_FLOOR if millis is None else millis
+    micros = int(exact * (1000 if is_millis else 1_000_000))
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def _parse_timestamp_text(text: str) -> dt.datetime:
+    m = _TS_RE.fullmatch(text.strip())
+    if m is None:
+        if _NUMBER_RE.fullmatch(text.strip()):
+            return _epoch_to_datetime(decimal.Decimal(text.strip()))
+        raise _for_input(text)
+    year, month, day, hour, minute, second, fraction, _z = m.groups()
+    micros = int((fraction or "0").ljust(9, "0")[:6])
+    try:
+        return dt.datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            micros,
+        )
+    except ValueError as error:
+        raise _for_input(text) from error
+
+
+class _JodaParser:
+    """Parses a timestamp with a Joda/Java pattern (HiveJsonSerDe ``TimestampFormats``)."""
+
+    _FIELDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "y": ("year", r"\d{1,9}"),
+        "u": ("year", r"\d{1,9}"),
+        "M": ("month", r"\d{1,2}"),
+        "d": ("day", r"\d{1,2}"),
+        "H": ("hour", r"\d{1,2}"),
+        "k": ("hour", r"\d{1,2}"),
+        "h": ("hour12", r"\d{1,2}"),
+        "m": ("minute", r"\d{1,2}"),
+        "s": ("second", r"\d{1,2}"),
+        "S": ("fraction", r"\d{1,9}"),
+        "a": ("ampm", r"(?i:AM|PM)"),
+        "Z": ("offset", r"Z|[+-]\d{2}:?\d{2}"),
+        "X": ("offset", r"Z|[+-]\d{2}(?::?\d{2})?"),
+    }
+
+    def __init__(self, pattern: str) -> None:
+        self.millis = pattern == "millis"
+        regex: list[str] = []
+        self.groups: list[str] = []
+        i = 0
+        while not self.millis and i < len(pattern):
+            ch = pattern[i]
+            if ch == "'":
+                end = pattern.find("'", i + 1)
+                if end < 0:
+                    raise ValueError(f"unterminated literal in {pattern!r}")
+                regex.append(re.escape(pattern[i + 1 : end] or "'"))
+                i = end + 1
+                continue
+            if ch.isalpha():
+                j = i
+                while j < len(pattern) and pattern[j] == ch:
+                    j += 1
+                if ch == "M" and j - i >= 3:
+                    name, expr = "monthname", r"[A-Za-z]+"
+                elif ch in self._FIELDS:
+                    name, expr = self._FIELDS[ch]
+                    if ch in "yu" and j - i == 2:
+                        name, expr = "year2", r"\d{2}"
+                else:
+                    raise ValueError(f"unsupported pattern letter {ch!r}")
+                regex.append(f"({expr})")
+                self.groups.append(name)
+                i = j
+                continue
+            regex.append(re.escape(ch))
+            i += 1
+        self.regex = re.compile("".join(regex))
+
+    def parse(self, value: object) -> dt.datetime | None:
+        if self.millis:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return _epoch_to_datetime(value, millis=True)
+            if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+                return _epoch_to_datetime(int(value.strip()), millis=True)
+            return None
+        if not isinstance(value, str):
+            return None
+        m = self.regex.fullmatch(value.strip())
+        if m is None:
+            return None
+        parts: dict[str, str] = dict(zip(self.groups, m.groups(), strict=True))
+        months = [
+            "jan",
+            "feb",
+            "mar",
+            "apr",
+            "may",
+            "jun",
+            "jul",
+            "aug",
+            "sep",
+            "oct",
+            "nov",
+            "dec",
+        ]
+        try:
+            year = int(parts["year"]) if "year" in parts else 1970
+            if "year2" in parts:
+                year = 2000 + int(parts["year2"])
+            month = int(parts.get("month", 1))
+            if "monthname" in parts:
+                month = months.index(parts["monthname"][:3].lower()) + 1
+            hour = int(parts.get("hour", 0))
+            if "hour12" in parts:
+                hour = int(parts["hour12"]) % 12
+                if parts.get("ampm", "AM").upper() == "PM":
+                    hour += 12
+            fraction = parts.get("fraction", "0")
+            moment = dt.datetime(
+                year,
+                month,
+                int(parts.get("day", 1)),
+                hour,
+                int(parts.get("minute", 0)),
+                int(parts.get("second", 0)),
+                int(fraction.ljust(6, "0")[:6]),
+            )
+        except ValueError:
+            return None
+        offset = parts.get("offset")
+        if offset and offset != "Z":
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+            moment -= sign * delta
+        return moment
+
+
+@dataclass(frozen=True)
+class SerDeRules:
+    lenient: bool  # OpenX coerces strings to numbers/booleans; Hive does not
+    case_insensitive: bool
+    timestamp_parsers: tuple[_JodaParser, ...] = ()
+
+
+Coercer = Callable[[Any], Any]
+
+
+def _coercer(glue: GlueType, rules: SerDeRules) -> Coercer:
+    name = glue.name
+    if name == "string":
+
+        def to_string(v: Any) -> Any:
+            if type(v) is str:
+                return v
+            if isinstance(v, bool):
+                return "true" if v else "false"
+            if isinstance(v, int | float):
+                return json.dumps(v)
+            if rules.lenient:
+                return json.dumps(v, separators=(",", ":"))
+            raise _Malformed(
+                "One or more fields have incorrect format. Exception when validating field (root)"
+            )
+
+        return to_string
+    if name in _INT_RANGES:
+        low, high = _INT_RANGES[name]
+
+        def to_int(v: Any) -> Any:
+            if type(v) is int:
+                number = v
+            elif (isinstance(v, float) and v.is_integer()) or (
+                isinstance(v, str) and rules.lenient and re.fullmatch(r"\s*-?\d+\s*", v)
+            ):
+                number = int(v)
+            elif isinstance(v, str) and not rules.lenient:
+                raise _Malformed(
+                    "Current token (VALUE_STRING) not numeric, can not use numeric value accessors"
+                )
+            else:
+                raise _for_input(v)
+            if not low <= number <= high:
+                raise _Malformed(f"Value {number} is out of range for type {name}")
+            return number
+
+        return to_int
+    if name in ("float", "double"):
+
+        def to_float(v: Any) -> Any:
+            if isinstance(v, bool):
+                raise _for_input(v)
+            if isinstance(v, int | float):
+                return float(v)
+            if isinstance(v, str) and rules.lenient:
+                try:
+                    return float(v.strip())
+                except ValueError as error:
+                    raise _for_input(v) from error
+            if isinstance(v, str):
+                raise _Malformed(
+                    "Current token (VALUE_STRING) not numeric, can not use numeric value accessors"
+                )
+            raise _for_input(v)
+
+        return to_float
+    if name == "boolean":
+
+        def to_bool(v: Any) -> Any:
+            if isinstance(v, bool):
+                return v
+            if isinstance(v, str) and v.lower() in ("true", "false") and rules.lenient:
+                return v.lower() == "true"
+            raise _for_input(v)
+
+        return to_bool
+    if name == "decimal":
+        precision, scale = glue.params
+        quantum = decimal.Decimal(1).scaleb(-scale)
+
+        def to_decimal(v: Any) -> Any:
+            if isinstance(v, bool) or not isinstance(v, int | float | str):
+                raise _for_input(v)
+            if isinstance(v, str) and not rules.lenient:
+                raise _Malformed(
+                    "Current token (VALUE_STRING) not numeric, can not use numeric value accessors"
+                )
+            try:
+                value = decimal.Decimal(str(v).strip()).quantize(
+                    quantum, rounding=decimal.ROUND_HALF_UP
+                )
+            except decimal.InvalidOperation as error:
+                raise _for_input(v) from error
+            if len(value.as_tuple().digits) > precision and value != 0:
+                raise _Malformed(f"Value {v} is out of range for type decimal({precision},{scale})")
+            return value
+
+        return to_decimal
+    if name == "date":
+
+        def to_date(v: Any) -> Any:
+            if isinstance(v, str):
+                m = _DATE_RE.fullmatch(v.strip())
+                if m:
+                    try:
+                        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                    except ValueError as error:
+                        raise _for_input(v) from error
+            raise _for_input(v)
+
+        return to_date
+    if name == "timestamp":
+        parsers = rules.timestamp_parsers
+
+        def to_timestamp(v: Any) -> Any:
+            for parser in parsers:
+                parsed = parser.parse(v)
+                if parsed is not None:
+                    return parsed
+            if isinstance(v, bool):
+                raise _for_input(v)
+            if isinstance(v, int | float):
+                return _epoch_to_datetime(v)
+            if isinstance(v, str):
+                text = v
+                if len(text) == 26 and text[10] == " " and text[19] == ".":
+                    try:  # the common "yyyy-MM-dd HH:mm:ss.ffffff" shape, fast
+                        return dt.datetime.fromisoformat(text)
+                    except ValueError:
+                        pass
+                return _parse_timestamp_text(text)
+            raise _for_input(v)
+
+        return to_timestamp
+    if name == "binary":
+
+        def to_binary(v: Any) -> Any:
+            if isinstance(v, str):
+                return v.encode("utf-8")
+            raise _for_input(v)
+
+        return to_binary
+    if name == "array":
+        element = _coercer(glue.children[0][1], rules)
+
+        def to_array(v: Any) -> Any:
+            if not isinstance(v, list):
+                raise _Malformed("java.io.IOException: Start of Array expected")
+            return [None if item is None else element(item) for item in v]
+
+        return to_array
+    if name == "map":
+        key_coercer = _coercer(glue.children[0][1], rules)
+        value_coercer = _coercer(glue.children[1][1], rules)
+
+        def to_map(v: Any) -> Any:
+            if not isinstance(v, dict):
+                raise _Malformed("java.io.IOException: Start of Object expected")
+            return [
+                (key_coercer(k), None if item is None else value_coercer(item))
+                for k, item in v.items()
+            ]
+
+        return to_map
+    if name == "struct":
+        fields = [(n, n.lower(), _coercer(t, rules)) for n, t in glue.children]
+
+        def to_struct(v: Any) -> Any:
+            if not isinstance(v, dict):
+                raise _Malformed("java.io.IOException: Start of Object expected")
+            lowered = {k.lower(): item for k, item in v.items()} if rules.case_insensitive else v
+            out = {}
+            for field_name, low, coerce in fields:
+                item = v.get(field_name)
+                if item is None and rules.case_insensitive:
+                    item = lowered.get(low)
+                out[field_name] = None if item is None else coerce(item)
+            return out
+
+        return to_struct
+    raise GlueTypeError(name)
+
+
+# --- the converter -------------------------------------------------------------------------
+
+
+def _option(config: Mapping[str, Any] | None, key: str, default: Any) -> Any:
+    if not config:
+        return default
+    value = config.get(key)
+    return default if value is None else value
+
+
+class Converter:
+    """Converts a buffer's JSON records with a stream's DataFormatConversionConfiguration."""
+
+    def __init__(self, configuration: Mapping[str, Any]) -> None:
+        deserializer = (configuration.get("InputFormatConfiguration") or {}).get(
+            "Deserializer"
+        ) or {}
+        serializer = (configuration.get("OutputFormatConfiguration") or {}).get("Serializer") or {}
+        self.schema_configuration: dict[str, Any] = dict(
+            configuration.get("SchemaConfiguration") or {}
+        )
+        openx = deserializer.get("OpenXJsonSerDe")
+        hive = deserializer.get("HiveJsonSerDe")
+        if hive is not None and openx is None:
+            parsers = tuple(_JodaParser(p) for p in (_option(hive, "TimestampFormats", []) or []))
+            self.rules = SerDeRules(lenient=False, case_insensitive=True, timestamp_parsers=parsers)
+            self.key_mappings: dict[str, str] = {}
+            self.dots_to_underscores = False
+        else:
+            self.rules = SerDeRules(
+                lenient=True, case_insensitive=bool(_option(openx, "CaseInsensitive", True))
+            )
+            self.key_mappings = dict(_option(openx, "ColumnToJsonKeyMappings", {}) or {})
+            self.dots_to_underscores = bool(
+                _option(openx, "ConvertDotsInJsonKeysToUnderscores", False)
+            )
+        self.parquet = serializer.get("ParquetSerDe")
+        self.orc = serializer.get("OrcSerDe")
+        self.extension = ".orc" if self.orc is not None and self.parquet is None else ".parquet"
+
+    # The columns come from the Glue table at delivery time (a schema change applies to the
+    # next delivery, as on AWS, which reads the table version it is configured with).
+    def convert(
+        self, records: Sequence[bytes], columns: Sequence[tuple[str, str]]
+    ) -> ConversionResult:
+        names = [name for name, _ in columns]
+        types = [parse_glue_type(glue) for _, glue in columns]
+        coercers = [_coercer(t, self.rules) for t in types]
+        lookup = [
+            (name, self.key_mappings.get(name, name), self.key_mappings.get(name, name).lower())
+            for name in names
+        ]
+        values: list[list[Any]] = [[] for _ in names]
+        failures: list[ConversionFailure] = []
+        case_insensitive = self.rules.case_insensitive
+        converted = 0
+        for index, record in enumerate(records):
+            try:
+                document = json.loads(record)
+            except (ValueError, UnicodeDecodeError) as error:
+                failures.append(
+                    ConversionFailure(index, PARSE_ERROR, f"Encountered malformed JSON. {error}")
+                )
+                continue
+            if not isinstance(document, dict):
+                failures.append(
+                    ConversionFailure(
+                        index,
+                        MALFORMED_DATA,
+                        "Data does not match the schema. A JSON object is required.",
+                    )
+                )
+                continue
+            if self.dots_to_underscores:
+                document = {k.replace(".", "_"): v for k, v in document.items()}
+            row: list[Any] = []
+            lowered: dict[str, Any] | None = None
+            try:
+                for (_, key, low_key), coerce in zip(lookup, coercers, strict=True):
+                    value = document.get(key)
+                    if value is None and case_insensitive and key not in document:
+                        if lowered is None:
+                            lowered = {}
+                            for k, v in document.items():
+                                lowered.setdefault(k.lower(), v)
+                        value = lowered.get(low_key)
+                    row.append(None if value is None else coerce(value))
+            except (
+                _Malformed,
+                ValueError,
+                TypeError,
+                OverflowError,
+                decimal.DecimalException,
+            ) as e:
+                failures.append(
+                    ConversionFailure(index, MALFORMED_DATA, f"Data does not match the schema. {e}")
+                )
+                continue
+            for column, value in zip(values, row, strict=True):
+                column.append(value)
+            converted += 1
+        if converted == 0:
+            return ConversionResult(None, 0, failures)
+        schema = pa.schema([(n, arrow_type(t)) for n, t in zip(names, types, strict=True)])
+        arrays = [
+            pa.array(column, type=field.type) for column, field in zip(values, schema, strict=True)
+        ]
+        table = pa.Table.from_arrays(arrays, schema=schema)
+        return ConversionResult(self._write(table), converted, failures)
+
+    def _write(self, table: pa.Table) -> bytes:
+        buffer = io.BytesIO()
+        if self.orc is not None and self.parquet is None:
+            from pyarrow import orc
+
+            compression = {"NONE": "uncompressed", "ZLIB": "zlib", "SNAPPY": "snappy"}[
+                _option(self.orc, "Compression", "SNAPPY")
+            ]
+            orc.write_table(table, buffer, compression=compression)
+            return buffer.getvalue()
+        compression = {"SNAPPY": "snappy", "GZIP": "gzip", "UNCOMPRESSED": "none"}[
+            _option(self.parquet, "Compression", "SNAPPY")
+        ]
+        pq.write_table(
+            table,
+            buffer,
+            compression=compression,
+            use_dictionary=bool(_option(self.parquet, "EnableDictionaryCompression", False)),
+            data_page_size=int(_option(self.parquet, "PageSizeBytes", 1024 * 1024)),
+            data_page_version="2.0"
+            if _option(self.parquet, "WriterVersion", "V1") == "V2"
+            else "1.0",
+            # Hive's Parquet writer (the ParquetSerDe) stores timestamps as INT96.
+            use_deprecated_int96_timestamps=True,
+        )
+        return buffer.getvalue()
+
+    def data_catalog_table(self, region: str | None = None) -> dict[str, Any]:
+        """The ``dataCatalogTable`` block of format-conversion-failed documents."""
+        schema = self.schema_configuration
+        return {
+            "catalogId": schema.get("CatalogId"),
+            "databaseName": schema.get("DatabaseName"),
+            "tableName": schema.get("TableName"),
+            "region": schema.get("Region") or region,
+            "versionId": schema.get("VersionId") or "LATEST",
+            "roleArn": schema.get("RoleARN"),
+        }

@@ -1,0 +1,180 @@
+"""Record processors: MetadataExtraction (inline JQ parsing) and AppendDelimiterToRecord.
+
+Owns: running a stream's ``MetadataExtractionQuery`` on the real ``jq`` library to get each
+record's partition keys ("Dynamic partitioning", "Partitioning keys": inline parsing with the
+jq parser, JQ-1.6), and the newline of ``AppendDelimiterToRecord``.
+
+The query is compiled once per stream and a whole PutRecordBatch is evaluated in one jq call:
+each record is framed as ``[index, <record>]`` so that a record which is not exactly one JSON
+value (empty, two values, an unterminated string...) cannot shift the others, and query errors
+are caught inside jq (``try ... catch``) per record. Only a batch holding invalid JSON (jq
+stops at the first parse error) is split in halves until the bad records are isolated, so one
+bad record costs about log2(batch) extra jq calls.
+
+A record fails (-> error output, ``processing-failed``, errorCode
+``DynamicPartitioning.MetadataExtractionFailed``) when it is not JSON or not UTF-8, when the
+query raises, yields no or several results or a non-object, or when a partition key the
+prefix uses is missing, null, empty or not a scalar.
+
+Not reproduced: the Lambda, RecordDeAggregation, Decompression and CloudWatchLogProcessing
+processors (records pass through them unchanged), and jq 1.6 specifics: the library bundles a
+newer jq (1.7+), whose builtins are a superset of 1.6's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jq
+
+from sandbox.firehose.errors import InvalidArgumentError
+
+__all__ = [
+    "METADATA_EXTRACTION_FAILED",
+    "ExtractionFailure",
+    "MetadataExtractor",
+    "compile_query",
+]
+
+METADATA_EXTRACTION_FAILED = "DynamicPartitioning.MetadataExtractionFailed"
+NON_JSON = "Non JSON record provided"
+_ERROR_KEY = "__sandbox_jq_error__"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionFailure:
+    """Why one record could not be partitioned."""
+
+    code: str
+    message: str
+
+
+def compile_query(query: str) -> jq._Program:
+    """Compile a MetadataExtractionQuery, wrapped for framed batch evaluation."""
+    try:
+        jq.compile(query)
+    except ValueError as error:
+        raise InvalidArgumentError(
+            f"MetadataExtractionQuery is not a valid JQ expression: {error}"
+        ) from error
+    wrapped = (
+        "[.[0], (if length == 2 then (.[1] | try [" + query + "] catch {"
+        f'"{_ERROR_KEY}": (. | tostring)' + "}) "
+        f'else {{"{_ERROR_KEY}": "{NON_JSON}"}} end)]'
+    )
+    return jq.compile(wrapped)
+
+
+def _scalar(value: object) -> str | None:
+    """A partition value as text, or None when the value cannot be a partition key."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return None
+
+
+class MetadataExtractor:
+    """Evaluates one stream's query and returns the partition-key values per record."""
+
+    def __init__(self, query: str, keys: Sequence[str]) -> None:
+        self.query = query
+        self.keys = tuple(keys)
+        self._program = compile_query(query)
+
+    def extract(self, records: Sequence[bytes]) -> list[tuple[str, ...] | ExtractionFailure]:
+        """Partition values (in ``keys`` order) or an ``ExtractionFailure`` for each record."""
+        results: list[tuple[str, ...] | ExtractionFailure | None] = [None] * len(records)
+        self._evaluate(records, list(range(len(records))), results)
+        return [
+            r if r is not None else ExtractionFailure(METADATA_EXTRACTION_FAILED, NON_JSON)
+            for r in results
+        ]
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _evaluate(
+        self,
+        records: Sequence[bytes],
+        indexes: list[int],
+        results: list[tuple[str, ...] | ExtractionFailure | None],
+    ) -> None:
+        if not indexes:
+            return
+        try:
+            text = b"\n".join(b"[%d,%b]" % (i, records[i]) for i in indexes).decode("utf-8")
+        except UnicodeDecodeError:
+            if len(indexes) == 1:
+                results[indexes[0]] = ExtractionFailure(METADATA_EXTRACTION_FAILED, NON_JSON)
+                return
+            self._split(records, indexes, results)
+            return
+        try:
+            outputs = self._program.input_text(text).all()
+        except ValueError:
+            outputs = None
+        if outputs is not None and self._aligned(outputs, indexes):
+            for index, value in outputs:
+                results[index] = self._interpret(value)
+            return
+        if len(indexes) == 1:
+            results[indexes[0]] = ExtractionFailure(METADATA_EXTRACTION_FAILED, NON_JSON)
+            return
+        self._split(records, indexes, results)
+
+    def _split(
+        self,
+        records: Sequence[bytes],
+        indexes: list[int],
+        results: list[tuple[str, ...] | ExtractionFailure | None],
+    ) -> None:
+        middle = len(indexes) // 2
+        self._evaluate(records, indexes[:middle], results)
+        self._evaluate(records, indexes[middle:], results)
+
+    @staticmethod
+    def _aligned(outputs: list, indexes: list[int]) -> bool:
+        if len(outputs) != len(indexes):
+            return False
+        for output, index in zip(outputs, indexes, strict=True):
+            if not isinstance(output, list) or len(output) != 2 or output[0] != index:
+                return False
+        return True
+
+    def _interpret(self, value: object) -> tuple[str, ...] | ExtractionFailure:
+        if isinstance(value, dict):
+            message = str(value.get(_ERROR_KEY))
+            if message == NON_JSON:
+                return ExtractionFailure(METADATA_EXTRACTION_FAILED, NON_JSON)
+            return ExtractionFailure(
+                METADATA_EXTRACTION_FAILED,
+                f"Failed to evaluate the MetadataExtractionQuery: {message}",
+            )
+        assert isinstance(value, list)
+        if len(value) != 1:
+            return ExtractionFailure(
+                METADATA_EXTRACTION_FAILED,
+                f"The MetadataExtractionQuery produced {len(value)} results; exactly one "
+                "JSON object is required",
+            )
+        result = value[0]
+        if not isinstance(result, dict):
+            return ExtractionFailure(
+                METADATA_EXTRACTION_FAILED,
+                "The MetadataExtractionQuery result must be a JSON object",
+            )
+        values = []
+        for key in self.keys:
+            text = _scalar(result.get(key))
+            if text is None:
+                return ExtractionFailure(
+                    METADATA_EXTRACTION_FAILED,
+                    f"Partition key '{key}' is missing, null, empty or not a scalar in the "
+                    "MetadataExtractionQuery result",
+                )
+            values.append(text)
+        return tuple(values)
