@@ -143,6 +143,8 @@ def _localized_offset(d: dt.datetime, full: bool) -> str:
 
 
 def _zone_id(d: dt.datetime) -> str:
+    if d.tzinfo is dt.UTC:
+        return "UTC"
     key = getattr(d.tzinfo, "key", None)
     if key:
         return str(key)
