@@ -663,6 +663,9 @@ class Converter:
             table,
             buffer,
             compression=compression,
+            # Hive's writer compresses GZIP pages with zlib's default level (6); Arrow's own
+            # default is 9, three times slower for nearly the same size.
+            compression_level=6 if compression == "gzip" else None,
             use_dictionary=bool(_option(self.parquet, "EnableDictionaryCompression", False)),
             data_page_size=int(_option(self.parquet, "PageSizeBytes", 1024 * 1024)),
             data_page_version="2.0"
