@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,10 +24,24 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 from moto.core.models import botocore_stubber
 
+from sandbox import settings as settings_module
+from sandbox.platform.outputs import save_outputs
 from sandbox.settings import Settings
 
 REGION = "us-east-1"
 DATABASE = "events_db"
+BUCKET = "sandbox-lake"
+OUTPUTS = {
+    "bucket_name": BUCKET,
+    "results_bucket_name": "sandbox-results",
+    "json_stream_name": "events_json",
+    "parquet_stream_name": "events_parquet",
+    "glue_database_name": DATABASE,
+    "json_table_name": "events_json",
+    "parquet_table_name": "events_parquet",
+    "athena_workgroup_name": "sandbox",
+    "region": REGION,
+}
 SCHEMA = [
     {"Name": "tstamp", "Type": "timestamp"},
     {"Name": "payload", "Type": "string"},
@@ -48,18 +63,26 @@ PARQUET_SD = {
 }
 
 
-class _S3Bridge(BaseHTTPRequestHandler):
-    """Serves moto's in-process S3 over HTTP (path style), so DuckDB's httpfs can read it."""
+class _MotoBridge(BaseHTTPRequestHandler):
+    """Serves moto's in-process backends over HTTP: DuckDB's httpfs (path-style S3) and any
+    boto3 client pointed at the sandbox endpoint reach the same state as ``mock_aws``."""
 
     protocol_version = "HTTP/1.1"
+
+    def _aws_url(self) -> str:
+        scope = re.search(
+            r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/", self.headers.get("Authorization", "")
+        )
+        region, service = scope.groups() if scope else (REGION, "s3")
+        if service == "s3":
+            return "https://s3.amazonaws.com" + self.path
+        return f"https://{service}.{region}.amazonaws.com" + self.path
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = HeadersDict({k: v for k, v in self.headers.items() if k.lower() != "host"})
-        request = AWSPreparedRequest(
-            self.command, "https://s3.amazonaws.com" + self.path, headers, body, False
-        )
+        request = AWSPreparedRequest(self.command, self._aws_url(), headers, body, False)
         status, response_headers, payload = botocore_stubber.process_request(request)
         data = payload.encode() if isinstance(payload, str) else (payload or b"")
         self.send_response(status)
@@ -75,7 +98,7 @@ class _S3Bridge(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_HEAD = _handle
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _handle
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -105,13 +128,21 @@ def s3(aws: None) -> Any:
 
 
 @pytest.fixture
-def endpoint(aws: None, tmp_path: Any) -> Iterator[Settings]:
-    """Settings whose endpoint is a local HTTP bridge to moto's S3 (a free port per test)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _S3Bridge)
+def endpoint(aws: None, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The sandbox settings, pointed at a local HTTP bridge to moto (a free port per test),
+    with Terraform outputs naming this lake's resources."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MotoBridge)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    monkeypatch.setenv("SANDBOX_HOST", "127.0.0.1")
+    monkeypatch.setenv("SANDBOX_PORT", str(server.server_address[1]))
+    monkeypatch.setenv("SANDBOX_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SANDBOX_TERRAFORM_DIR", str(tmp_path / "no-terraform"))
+    monkeypatch.delenv("SANDBOX_ENDPOINT_URL", raising=False)
+    settings = settings_module.load()
+    save_outputs(settings, OUTPUTS)
     try:
-        yield Settings(host="127.0.0.1", port=server.server_address[1], state_dir=tmp_path)
+        yield settings
     finally:
         server.shutdown()
         server.server_close()
@@ -225,7 +256,7 @@ def build_lake(
     glue: Any,
     events: list[dict[str, Any]] | None = None,
     *,
-    bucket: str = "sandbox-lake",
+    bucket: str = BUCKET,
     register_partitions: bool = True,
     delimited: bool = True,
     files_per_partition: int = 2,
