@@ -214,5 +214,72 @@ def delivery() -> None:
         click.echo(f"{name:<28}" + "".join(f"{values.get(k, 0):>12}" for k in keys))
 
 
+@main.command()
+@click.option("--sessions", default=100_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", "seed_value", default=42, show_default=True, help="Same seed, same data.")
+@click.option(
+    "--stream",
+    type=click.Choice(["json", "parquet", "both"]),
+    default="both",
+    show_default=True,
+    help="Which delivery stream(s) to send to.",
+)
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--allow-aws", is_flag=True, help="Allow an endpoint that is not this machine.")
+@friendly
+def seed(
+    sessions: int, seed_value: int, stream: str, concurrency: int, quiet: bool, allow_aws: bool
+) -> None:
+    """Generate sessions, send them through the delivery streams, deliver, and report.
+
+    Example: sandbox seed --sessions 2000
+    """
+    from sandbox import seed as seed_module
+    from sandbox.emit import EmitError, resolve_streams
+
+    settings = settings_module.load()
+    try:
+        streams = resolve_streams(stream, settings)
+        report = seed_module.seed(
+            settings,
+            sessions,
+            seed_value,
+            streams=streams,
+            concurrency=concurrency,
+            progress=False if quiet else None,
+            allow_aws=allow_aws,
+            echo=click.echo,
+        )
+    except EmitError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in seed_module.format_report(report):
+        click.echo(line)
+    failed = sum(r.failed + r.rejected_oversize for r in report.emitted.values())
+    lost = {s: n for s, n in report.unaccounted().items() if n and report.delivery}
+    if lost:
+        raise click.ClickException(f"records unaccounted for after the flush: {lost}")
+    if failed:
+        raise click.ClickException(f"{failed:,} records were not accepted (see above)")
+
+
+def _register_stage_commands() -> None:
+    from sandbox.emit.cli import emit_command
+    from sandbox.generate.cli import generate_command
+    from sandbox.query.cli import analyze_command, query_command, stats_command
+
+    for command in (
+        generate_command,
+        emit_command,
+        query_command,
+        analyze_command,
+        stats_command,
+    ):
+        main.add_command(command)
+
+
+_register_stage_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,166 @@
+"""``make seed``: generate the article's sessions, send them through both streams, deliver.
+
+Orchestrates the pipeline's first stages (:mod:`sandbox.generate`, :mod:`sandbox.emit`) and the
+sandbox's flush route, then reports what landed, per stream and per prefix, and whether every
+record is accounted for (delivered + error output = sent). Owns nothing of AWS's behaviour.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from sandbox.emit import EmitReport, emit_file
+from sandbox.generate import Manifest, generate, read_manifest
+from sandbox.platform import admin
+from sandbox.platform.outputs import read_outputs
+from sandbox.settings import Settings
+
+PREFIXES = ("events_raw/json/", "events_raw/parquet/", "errors/")
+
+
+@dataclass
+class PrefixSummary:
+    prefix: str
+    objects: int = 0
+    bytes: int = 0
+    partitions: set[str] = field(default_factory=set)
+
+
+@dataclass
+class SeedReport:
+    data_file: Path
+    manifest: Manifest
+    generated: bool
+    emitted: dict[str, EmitReport]
+    delivery: dict[str, dict[str, Any]]
+    prefixes: list[PrefixSummary]
+    seconds: float
+
+    def unaccounted(self) -> dict[str, int]:
+        """Per stream: records sent but neither delivered, errored nor buffered (should be 0)."""
+        result = {}
+        for stream, report in self.emitted.items():
+            counters = self.delivery.get(stream, {})
+            landed = counters.get("delivered", 0) + counters.get("errored", 0)
+            landed += counters.get("buffered", 0)
+            result[stream] = report.sent - landed
+        return result
+
+
+def data_file_for(settings: Settings, sessions: int, seed: int) -> Path:
+    return settings.data_dir / f"events-{sessions}-{seed}.jsonl"
+
+
+def ensure_data(settings: Settings, sessions: int, seed: int) -> tuple[Path, Manifest, bool]:
+    """The generated file for (sessions, seed): reused when its manifest matches, else made."""
+    path = data_file_for(settings, sessions, seed)
+    if path.exists():
+        try:
+            manifest = read_manifest(path)
+        except (OSError, ValueError, TypeError):
+            manifest = None
+        if (
+            manifest is not None
+            and manifest.sessions == sessions
+            and manifest.seed == seed
+            and path.stat().st_size == manifest.bytes
+        ):
+            return path, manifest, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, generate(sessions, seed, path), True
+
+
+def summarise_prefixes(s3: Any, bucket: str, prefixes: Sequence[str] = PREFIXES) -> list:
+    summaries = []
+    for prefix in prefixes:
+        summary = PrefixSummary(prefix)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                summary.objects += 1
+                summary.bytes += int(item["Size"])
+                summary.partitions.add(item["Key"].rsplit("/", 1)[0])
+        summaries.append(summary)
+    return summaries
+
+
+def seed(
+    settings: Settings,
+    sessions: int,
+    seed_value: int,
+    *,
+    streams: Sequence[str] | None = None,
+    concurrency: int = 4,
+    progress: bool | None = None,
+    allow_aws: bool = False,
+    echo: Callable[[str], None] = print,
+) -> SeedReport:
+    started = time.monotonic()
+    path, manifest, generated = ensure_data(settings, sessions, seed_value)
+    verb = "generated" if generated else "reusing"
+    echo(
+        f"{verb} {path}: {manifest.events_total:,} events from {manifest.sessions:,} sessions "
+        f"({manifest.bytes / 1e6:.1f} MB)"
+    )
+    before = admin.stats(settings) if settings.is_local else {}
+    emitted = emit_file(
+        path,
+        streams,
+        settings,
+        concurrency=concurrency,
+        allow_aws=allow_aws,
+        progress=progress,
+    )
+    delivery: dict[str, dict[str, Any]] = {}
+    prefixes: list[PrefixSummary] = []
+    if settings.is_local:
+        admin.flush(settings)
+        after = admin.stats(settings)
+        # Counters are totals since the emulator started: report this run's share.
+        delivery = {
+            stream: {
+                key: value - before.get(stream, {}).get(key, 0)
+                if key in ("accepted", "delivered", "errored")
+                else value
+                for key, value in counters.items()
+                if isinstance(value, int)
+            }
+            for stream, counters in after.items()
+        }
+        outputs = read_outputs(settings)
+        s3 = boto3.client("s3", **settings.boto3_kwargs())
+        prefixes = summarise_prefixes(s3, outputs.bucket)
+    return SeedReport(
+        data_file=path,
+        manifest=manifest,
+        generated=generated,
+        emitted=emitted,
+        delivery=delivery,
+        prefixes=prefixes,
+        seconds=time.monotonic() - started,
+    )
+
+
+def format_report(report: SeedReport) -> list[str]:
+    lines = []
+    for stream, emit in report.emitted.items():
+        lines.append(emit.summary())
+        counters = report.delivery.get(stream)
+        if counters:
+            lines.append(
+                f"  delivered {counters.get('delivered', 0):,}, error output "
+                f"{counters.get('errored', 0):,}, still buffered {counters.get('buffered', 0):,} "
+                f"(this run)"
+            )
+    for summary in report.prefixes:
+        lines.append(
+            f"s3 {summary.prefix:<22} {summary.objects:>6,} objects {summary.bytes / 1e6:>9.1f} MB "
+            f"in {len(summary.partitions):,} folders"
+        )
+    lines.append(f"seed finished in {report.seconds:.1f} s")
+    return lines

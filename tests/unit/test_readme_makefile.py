@@ -1,0 +1,70 @@
+"""The README stays true: every command it names exists, and the Makefile is self-describing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sandbox.cli import main as cli
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+MAKEFILE = (ROOT / "Makefile").read_text()
+
+
+def _targets() -> dict[str, str]:
+    """Makefile targets with their `##` help text ('' when missing)."""
+    targets = {}
+    for line in MAKEFILE.splitlines():
+        match = re.match(r"^([a-z][a-z0-9_-]*):(?!=)(.*)$", line)
+        if match:
+            help_text = match.group(2).split("##", 1)[1].strip() if "##" in line else ""
+            targets[match.group(1)] = help_text
+    return targets
+
+
+def _phony() -> set[str]:
+    match = re.search(r"^\.PHONY:((?:.*\\\n)*.*)$", MAKEFILE, re.MULTILINE)
+    assert match, ".PHONY is missing"
+    return set(match.group(1).replace("\\\n", " ").split())
+
+
+def test_help_is_the_default_goal() -> None:
+    assert ".DEFAULT_GOAL := help" in MAKEFILE
+
+
+def test_every_target_is_described_and_phony() -> None:
+    targets = _targets()
+    undocumented = [name for name, text in targets.items() if not text]
+    assert undocumented == []
+    assert set(targets) <= _phony()
+
+
+def test_every_make_command_in_the_readme_exists() -> None:
+    named = set(re.findall(r"\bmake ([a-z][a-z0-9_-]*)", README))
+    assert named, "the README names no make targets"
+    missing = named - set(_targets())
+    assert missing == set(), f"README names make targets that do not exist: {missing}"
+
+
+def test_every_sandbox_command_in_the_readme_exists() -> None:
+    named = set(re.findall(r"\bsandbox ([a-z][a-z0-9_-]*)", README))
+    commands = set(cli.commands)
+    missing = {name for name in named if name not in commands}
+    assert missing == set(), f"README names CLI commands that do not exist: {missing}"
+
+
+def test_every_cli_command_the_makefile_calls_exists() -> None:
+    called = set(re.findall(r"\$\(SANDBOX\) ([a-z][a-z0-9_-]*)", MAKEFILE))
+    assert called - set(cli.commands) == set()
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_test_one() -> None:
+    quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", quick, re.DOTALL)
+    assert block, "the quick start has no command block"
+    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    commands = [c for c in commands if c]
+    assert commands == ["make demo", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^[^#\n]*make test\b", ci, re.MULTILINE)
