@@ -215,3 +215,17 @@ def test_cli_exits_1_when_records_still_fail(monkeypatch, provisioned, events_fi
     assert result.exit_code == 1
     assert "failed 1" in result.output
     assert "1 records were not accepted after 2 attempts (first lines: 2)" in result.output
+
+
+def test_progress_bar_renders_without_a_terminal(events_file, settings, helpers, capsys):
+    fake = helpers.FakeFirehose()
+    reports = emit_file(events_file, ["s"], settings, progress=True, clients=lambda: fake)
+    assert reports["s"].sent == 3
+    assert "records/s" in capsys.readouterr().err
+
+
+def test_progress_is_off_when_output_is_not_a_terminal(events_file, settings, helpers, capsys):
+    fake = helpers.FakeFirehose()
+    emit_file(events_file, ["s"], settings, clients=lambda: fake)  # pytest captures: no TTY
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
