@@ -115,7 +115,7 @@ _OTHER_STATEMENTS = {
 
 @dataclass(frozen=True)
 class _Tok:
-    kind: str  # str | ident | num | word | punct
+    kind: str  # str | dq | ident | num | word | punct | other
     text: str
 
 
@@ -134,7 +134,8 @@ def _tokenize(sql: str) -> list[_Tok]:
         if kind == "str":
             tokens.append(_Tok("str", text[1:-1].replace("''", "'")))
         elif kind == "dq":
-            tokens.append(_Tok("ident", text[1:-1].replace('""', '"')))
+            # Hive DDL reads "..." as a string; as a name it is a quoted identifier.
+            tokens.append(_Tok("dq", text[1:-1].replace('""', '"')))
         elif kind == "bq":
             tokens.append(_Tok("ident", text[1:-1].replace("``", "`")))
         else:
@@ -186,7 +187,7 @@ class _Parser:
 
     def identifier(self) -> str:
         tok = self.peek()
-        if tok is None or tok.kind not in ("word", "ident"):
+        if tok is None or tok.kind not in ("word", "ident", "dq"):
             self.fail("expected a name")
             raise AssertionError  # unreachable
         self.pos += 1
@@ -200,7 +201,7 @@ class _Parser:
 
     def string(self) -> str:
         tok = self.peek()
-        if tok is None or tok.kind != "str":
+        if tok is None or tok.kind not in ("str", "dq"):
             self.fail("expected a quoted string")
             raise AssertionError  # unreachable
         self.pos += 1
