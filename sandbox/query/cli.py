@@ -377,7 +377,7 @@ def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int,
         return
     rows = [
         (
-            f"s3://{bucket}/{s.prefix}",
+            s.prefix,
             s.objects,
             human_bytes(s.total_bytes),
             human_bytes(s.average_bytes),
@@ -386,9 +386,9 @@ def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int,
         )
         for s in per_prefix
     ]
-    columns = ["prefix", "Total Objects", "Total Size", "avg object", "partitions", "vs raw"]
-    cost_rows = [(c.service, c.monthly_input, usd(c.usd), c.note) for c in costs]
-    cost_rows.append(("", "", usd(total), "total"))
+    columns = ["prefix", "objects", "total size", "avg size", "partitions", "vs raw"]
+    cost_rows = [(c.service + (" *" if c.note else ""), c.monthly_input, usd(c.usd)) for c in costs]
+    cost_rows.append(("Total", "", usd(total)))
     if fmt == "csv":
         import csv
 
@@ -396,17 +396,19 @@ def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int,
         writer.writerow(columns)
         writer.writerows(rows)
         writer.writerow([])
-        writer.writerow(["service", "input (monthly)", "cost", "note"])
+        writer.writerow(["service", "input (monthly)", "cost"])
         writer.writerows(cost_rows)
         return
     console = Console()
     console.print(
         f"Raw events: {raw.events:,} ({human_bytes(raw.raw_bytes)}, {raw.source})", highlight=False
     )
-    console.print(rich_table(columns, rows, "Bucket summary"))
-    console.print(
-        rich_table(["service", "input (monthly)", "cost", "note"], cost_rows, "Monthly cost")
-    )
+    console.print(rich_table(columns, rows, f"Bucket summary: s3://{bucket}"))
+    title = f"Monthly cost, {scans_per_day} full scans a day per table"
+    console.print(rich_table(["service", "input (monthly)", "cost"], cost_rows, title))
+    notes = sorted({c.note for c in costs if c.note})
+    for note in notes:
+        console.print(f"* {note}; prices: sandbox/query/pricing.py", style="dim", highlight=False)
 
 
 commands = (query_command, analyze_command, stats_command)

@@ -74,6 +74,12 @@ def firehose_billed_bytes(
     return records * per_record * prices.firehose_record_increment
 
 
+def _size(size: float) -> str:
+    from sandbox.query.render import human_bytes
+
+    return human_bytes(size)
+
+
 @dataclass(frozen=True)
 class CostLine:
     service: str
@@ -107,26 +113,26 @@ def monthly_costs(
     lines = [
         CostLine(
             "Kinesis Data Firehose",
-            f"{volumes.streams} x {volumes.events_per_stream:,} events "
-            f"({volumes.avg_event_bytes:,.0f} B each, billed per 5 KB)",
+            f"{volumes.streams} x {volumes.events_per_stream:,} events of "
+            f"{volumes.avg_event_bytes:,.0f} B (billed as 5 KB)",
             volumes.streams * ingested / GB * prices.firehose_usd_per_gb,
         ),
         CostLine(
             "Firehose dynamic partitioning",
-            f"{volumes.streams * raw / GB:,.3f} GB, {volumes.objects_delivered:,} objects",
+            f"{_size(volumes.streams * raw)}, {volumes.objects_delivered:,} objects",
             volumes.streams * raw / GB * prices.firehose_dynamic_partitioning_usd_per_gb
             + volumes.objects_delivered / 1000 * prices.firehose_partitioning_usd_per_1000_objects,
             "not in the article's table",
         ),
         CostLine(
             "Firehose format conversion",
-            f"{raw / GB:,.3f} GB to Parquet",
+            f"{_size(raw)} to Parquet",
             raw / GB * prices.firehose_format_conversion_usd_per_gb,
             "not in the article's table",
         ),
         CostLine(
             "S3",
-            f"{volumes.stored_bytes / GB:,.3f} GB stored, {volumes.objects_delivered:,} PUTs",
+            f"{_size(volumes.stored_bytes)} stored, {volumes.objects_delivered:,} PUTs",
             volumes.stored_bytes / GB * prices.s3_usd_per_gb_month
             + volumes.objects_delivered / 1000 * prices.s3_put_usd_per_1000,
         ),
@@ -137,13 +143,12 @@ def monthly_costs(
         ),
         CostLine(
             "Athena (JSON table)",
-            f"{scans_per_day} full scans daily ({volumes.json_full_scan_bytes / MB:,.1f} MiB each)",
+            f"{queries:,} scans of {_size(volumes.json_full_scan_bytes)}",
             queries * athena_cost(volumes.json_full_scan_bytes, prices),
         ),
         CostLine(
             "Athena (Parquet table)",
-            f"{scans_per_day} full scans daily "
-            f"({volumes.parquet_full_scan_bytes / MB:,.1f} MiB each)",
+            f"{queries:,} scans of {_size(volumes.parquet_full_scan_bytes)}",
             queries * athena_cost(volumes.parquet_full_scan_bytes, prices),
         ),
     ]

@@ -81,8 +81,8 @@ def rich_table(
         bool(rows) and all(_is_number(r[i]) or r[i] is None for r in rows)
         for i in range(len(columns))
     ]
-    for name, is_numeric in zip(columns, numeric, strict=True):
-        table.add_column(name, justify="right" if is_numeric else "left")
+    for index, (name, is_numeric) in enumerate(zip(columns, numeric, strict=True)):
+        table.add_column(name, justify="right" if is_numeric else "left", no_wrap=index == 0)
     for row in rows:
         table.add_row(*(cell(v) for v in row))
     return table

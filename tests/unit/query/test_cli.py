@@ -1,0 +1,124 @@
+"""The click commands: output formats and exit codes (1 for query errors, 2 for usage)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from sandbox.query.cli import analyze_command, query_command, stats_command
+from sandbox.settings import Settings
+from tests.unit.query.lakes import Lake
+
+
+@pytest.fixture
+def cli(endpoint: Settings, lake: Lake) -> CliRunner:
+    return CliRunner()
+
+
+def test_query_prints_an_aligned_table(cli: CliRunner) -> None:
+    result = cli.invoke(query_command, ["SELECT name, count(*) AS n FROM events_json GROUP BY 1"])
+    assert result.exit_code == 0, result.output
+    assert "account_created" in result.output and "Data scanned:" in result.output
+
+
+def test_query_csv_and_json(cli: CliRunner, lake: Lake) -> None:
+    sql = "SELECT count(*) AS events FROM events_parquet"
+    csv_out = cli.invoke(query_command, ["--format", "csv", sql])
+    assert csv_out.exit_code == 0
+    assert csv_out.stdout == f"events\n{len(lake.events)}\n"
+    json_out = cli.invoke(query_command, ["--format", "json", sql])
+    document = json.loads(json_out.stdout)
+    assert document["rows"] == [[len(lake.events)]] and document["bytes_scanned"] > 0
+
+
+def test_query_from_a_file(cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "q.sql"
+    path.write_text("SHOW TABLES;\n")
+    result = cli.invoke(query_command, ["--file", str(path), "--format", "csv"])
+    assert result.stdout == "tab_name\nevents_json\nevents_parquet\n"
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELEC 1", "SELECT * FROM nowhere", "SELECT date_format(now(), '%X')"]
+)
+def test_sql_errors_exit_1_with_one_line(cli: CliRunner, sql: str) -> None:
+    result = cli.invoke(query_command, [sql])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["SELECT 1", "--file", __file__],
+        ["--format", "xml", "SELECT 1"],
+        ["--engine", "x", "SELECT 1"],
+    ],
+)
+def test_usage_errors_exit_2(cli: CliRunner, args: list[str]) -> None:
+    assert cli.invoke(query_command, args).exit_code == 2
+
+
+def test_athena_engine_refuses_the_sandbox_credentials(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    result = cli.invoke(query_command, ["--engine", "athena", "SELECT 1"])
+    assert result.exit_code == 1 and "dummy" in result.output
+
+
+def test_unreachable_emulator(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("SANDBOX_PORT", str(port))
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = cli.invoke(query_command, ["SELECT count(*) FROM events_json"])
+    assert result.exit_code == 1 and "make up" in result.output
+
+
+def test_analyze_runs_the_pack_and_compares(cli: CliRunner) -> None:
+    result = cli.invoke(analyze_command, ["--only", "events_per_name", "--only", "one_partition"])
+    assert result.exit_code == 0, result.output
+    assert "events_per_name · events_json" in result.output
+    assert "JSON vs Parquet" in result.output
+
+
+def test_analyze_json_document(cli: CliRunner) -> None:
+    result = cli.invoke(analyze_command, ["--format", "json", "--only", "duplicates"])
+    document = json.loads(result.stdout)
+    assert [run["table"] for run in document["runs"]] == ["events_json", "events_parquet"]
+    assert document["comparison"]["rows"][-1][0] == "total"
+
+
+def test_analyze_fails_when_the_manifest_disagrees(cli: CliRunner, tmp_path: Path) -> None:
+    from sandbox.generate.generator import generate
+
+    data = tmp_path / "events.jsonl"
+    generate(20, 1, data)
+    result = cli.invoke(
+        analyze_command,
+        ["--only", "events_per_name", "--manifest", str(tmp_path / "events.manifest.json")],
+    )
+    assert result.exit_code == 1
+    assert "MISMATCH" in result.output and "differ from the seed manifest" in result.output
+
+
+def test_analyze_unknown_query_is_a_usage_error(cli: CliRunner) -> None:
+    assert cli.invoke(analyze_command, ["--only", "nope"]).exit_code == 2
+
+
+def test_stats(cli: CliRunner, lake: Lake) -> None:
+    result = cli.invoke(stats_command, [])
+    assert result.exit_code == 0, result.output
+    assert f"s3://{lake.bucket}" in result.output and "events_raw/json/" in result.output
+    assert "Monthly cost" in result.output and "Athena (Parquet table)" in result.output
+    document: dict[str, Any] = json.loads(cli.invoke(stats_command, ["--format", "json"]).stdout)
+    assert document["raw"]["events"] == len(lake.events)
+    assert document["prefixes"][0]["objects"] == len(lake.keys["json"])
