@@ -236,10 +236,11 @@ def seed(
     Example: sandbox seed --sessions 2000
     """
     from sandbox import seed as seed_module
-    from sandbox.emit import EmitError, resolve_streams
+    from sandbox.emit import EmitError, check_endpoint, resolve_streams
 
     settings = settings_module.load()
     try:
+        check_endpoint(settings, allow_aws)  # the AWS guard comes before anything else
         streams = resolve_streams(stream, settings)
         report = seed_module.seed(
             settings,

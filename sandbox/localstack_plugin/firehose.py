@@ -32,7 +32,12 @@ from localstack.aws.api.firehose import (
 )
 from localstack.services.firehose.provider import FirehoseProvider
 
-from sandbox.firehose import FirehoseError, validate_batch, validate_destination
+from sandbox.firehose import (
+    FirehoseError,
+    validate_batch,
+    validate_destination,
+    validate_record,
+)
 from sandbox.localstack_plugin import delivery
 
 
@@ -213,13 +218,18 @@ class SandboxFirehoseProvider(FirehoseProvider):
 
     # --- data plane ----------------------------------------------------------------------------
 
-    def _accept(self, context: RequestContext, name: str, data: list[bytes]) -> bool | None:
+    def _accept(
+        self, context: RequestContext, name: str, data: list[bytes], single: bool = False
+    ) -> bool | None:
         """Hand records to the engine; None when the stream has no extended S3 destination."""
         description = self._description(context, name)
         if not self._extended_s3(description):
             return None
         try:
-            validate_batch(data)
+            if single:
+                validate_record(data[0])
+            else:
+                validate_batch(data)
         except FirehoseError as error:
             raise _aws_error(error) from error
         engine = delivery.engine_for(context.account_id, context.region)
@@ -230,7 +240,9 @@ class SandboxFirehoseProvider(FirehoseProvider):
     def put_record(
         self, context: RequestContext, delivery_stream_name: str, record: dict, **kwargs: Any
     ) -> Any:
-        encrypted = self._accept(context, delivery_stream_name, [record.get("Data") or b""])
+        encrypted = self._accept(
+            context, delivery_stream_name, [record.get("Data") or b""], single=True
+        )
         if encrypted is None:
             return super().put_record(context, delivery_stream_name, record, **kwargs)
         return {"RecordId": _record_ids(1)[0], "Encrypted": encrypted}

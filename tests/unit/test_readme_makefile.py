@@ -48,7 +48,10 @@ def test_every_make_command_in_the_readme_exists() -> None:
 
 
 def test_every_sandbox_command_in_the_readme_exists() -> None:
-    named = set(re.findall(r"\bsandbox ([a-z][a-z0-9_-]*)", README))
+    # invocations: `.venv/bin/sandbox x` in code blocks, or `sandbox x` in backticks
+    named = set(re.findall(r"bin/sandbox ([a-z][a-z0-9_-]*)", README))
+    named |= set(re.findall(r"`sandbox ([a-z][a-z0-9_-]*)", README))
+    assert named, "the README names no sandbox commands"
     commands = set(cli.commands)
     missing = {name for name in named if name not in commands}
     assert missing == set(), f"README names CLI commands that do not exist: {missing}"
