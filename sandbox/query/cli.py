@@ -243,10 +243,15 @@ def analyze_command(
         queries = [q for q in queries if q.name in only]
     prices = _prices(price_per_tb, min_mb)
     console, err = Console(), Console(stderr=True)
+    warned: set[str] = set()
 
     def show(run: PackRun) -> None:
         if fmt != "table":
             return
+        if run.result is not None:  # each warning once, not under every query
+            fresh = [w for w in run.result.warnings if w not in warned]
+            warned.update(fresh)
+            run.result.warnings = fresh
         title = f"{run.query.name} · {run.table} — {run.query.title}"
         if run.error:
             console.print(f"[bold]{title}[/bold]\n[red]error:[/red] {run.error}\n")

@@ -82,7 +82,12 @@ def rich_table(
         for i in range(len(columns))
     ]
     for index, (name, is_numeric) in enumerate(zip(columns, numeric, strict=True)):
-        table.add_column(name, justify="right" if is_numeric else "left", no_wrap=index == 0)
+        table.add_column(
+            name,
+            justify="right" if is_numeric else "left",
+            no_wrap=index == 0,
+            overflow="fold",  # wrap long values rather than hide them behind an ellipsis
+        )
     for row in rows:
         table.add_row(*(cell(v) for v in row))
     return table

@@ -107,6 +107,8 @@ class Session:
         self.undelimited_json = undelimited_json
         self.now = now
         self._con: duckdb.DuckDBPyConnection | None = None
+        # JSON tables found to hold undelimited records: read them that way from then on.
+        self._undelimited: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -188,19 +190,28 @@ class Session:
         tree = parse(athena_sql)
         schema: dict[str, dict[str, dict[str, str]]] = {}
         json_views: dict[str, tuple[Table, Any]] = {}
+        known_undelimited: dict[str, tuple[Table, Any]] = {}
         for database, name in table_references(tree, self.database):
             if database == "information_schema":
                 raise UnsupportedError("information_schema", "use SHOW TABLES / SHOW COLUMNS")
             table = self.catalog.get_table(database, name)
             filters = partition_filters(tree, database, name, table.key_names)
             resolved = resolve(table, self.catalog, self.s3, filters, self.now)
-            self._create_view(table, view_sql(table, resolved.groups, JSON_LINES))
+            undelimited = table.qualified_name in self._undelimited
+            self._create_view(
+                table, view_sql(table, resolved.groups, JSON_ANY if undelimited else JSON_LINES)
+            )
             if reader_kind(table) == "json":
-                json_views[table.qualified_name] = (table, resolved.groups)
+                views = known_undelimited if undelimited else json_views
+                views[table.qualified_name] = (table, resolved.groups)
             columns = {c.name: c.duck_type for c in table.all_columns()}
             schema.setdefault(database, {})[name] = columns
         duck_sql = translate(tree, database=self.database, schema=schema)
         warnings: list[str] = []
+        if known_undelimited:
+            warnings.append(
+                _concatenated_message(known_undelimited) + "; read every record instead"
+            )
         try:
             arrow, scan = self._run(duck_sql)
         except duckdb.Error as exc:
@@ -211,6 +222,7 @@ class Session:
             warnings.append(_concatenated_message(json_views) + "; read every record instead")
             for table, groups in json_views.values():
                 self._create_view(table, view_sql(table, groups, JSON_ANY))
+                self._undelimited.add(table.qualified_name)
             try:
                 arrow, scan = self._run(duck_sql)
             except duckdb.Error as retry_exc:

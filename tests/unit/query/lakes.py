@@ -162,7 +162,14 @@ def _parquet_body(rows: list[dict[str, Any]]) -> bytes:
         }
     )
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="snappy")
+    # As the sandbox's Firehose (and Hive's ParquetSerDe) writes: INT96 timestamps, no dictionary.
+    pq.write_table(
+        table,
+        buffer,
+        compression="snappy",
+        use_dictionary=False,
+        use_deprecated_int96_timestamps=True,
+    )
     return buffer.getvalue()
 
 

@@ -253,6 +253,8 @@ def test_undelimited_json_is_read_with_a_warning(endpoint: Settings, glue: Any, 
         result = session.execute("SELECT count(*) FROM events_json")
         assert result.rows == [(len(lake.events),)]
         assert "AppendDelimiterToRecord" in result.warnings[0]
+        again = session.execute("SELECT count(*) FROM events_json WHERE name = 'account_created'")
+        assert again.warnings == result.warnings and again.bytes_scanned < result.bytes_scanned
     strict = Session(
         endpoint, glue_client=glue, s3_client=s3, database=DATABASE, undelimited_json="error"
     )
