@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sandbox.platform.errors import PlatformError
 from sandbox.platform.outputs import save_outputs
-from sandbox.settings import Settings
+from sandbox.settings import PROJECT_ROOT, Settings
 
 # Places where machine images keep a provider mirror (registry.terraform.io/hashicorp/aws/...).
 MIRROR_CANDIDATES = (
@@ -50,15 +50,27 @@ def find_mirror(setting: str | None = None) -> Path | None:
     return None
 
 
+def plugin_cache_dir() -> Path:
+    """Providers are unpacked once per checkout and linked into each init (they are ~600 MB)."""
+    path = Path(
+        os.environ.get("SANDBOX_TF_PLUGIN_CACHE") or PROJECT_ROOT / ".sandbox" / "plugin-cache"
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def cli_config(settings: Settings, mirror: Path | None) -> Path:
     """A Terraform CLI config file of our own (the machine's TF_CLI_CONFIG_FILE may not exist)."""
     path = settings.state_dir / "terraformrc"
     path.parent.mkdir(parents=True, exist_ok=True)
+    cache = f'plugin_cache_dir = "{plugin_cache_dir()}"\n'
     if mirror is None:
-        path.write_text("# no provider mirror: providers come from the Terraform registry\n")
+        path.write_text(
+            cache + "# no provider mirror: providers come from the Terraform registry\n"
+        )
     else:
         path.write_text(
-            "provider_installation {\n"
+            cache + "provider_installation {\n"
             f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
             '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
             '  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n'
