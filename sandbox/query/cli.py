@@ -205,6 +205,12 @@ def _default_manifest() -> Path | None:
 @click.option("--parquet-table", help="The Parquet table [default: from the Terraform outputs].")
 @click.option("--only", multiple=True, metavar="NAME", help="Run only these pack queries.")
 @click.option(
+    "--repair/--no-repair",
+    default=True,
+    show_default=True,
+    help="Run MSCK REPAIR TABLE on both tables first, so new partitions are visible.",
+)
+@click.option(
     "--manifest",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Seed manifest to check answers against [default: <state>/data/events.manifest.json].",
@@ -221,6 +227,7 @@ def analyze_command(
     json_table: str | None,
     parquet_table: str | None,
     only: tuple[str, ...],
+    repair: bool,
     manifest: Path | None,
 ) -> None:
     """Run the article's analysis pack on the JSON and Parquet tables and compare them.
@@ -228,6 +235,7 @@ def analyze_command(
     Example: sandbox analyze --only session_funnel --only duplicates
     """
     from sandbox.query.pack import PackRun, check_manifest, comparison, load_pack, run_pack
+    from sandbox.query.pack import repair as repair_tables
 
     outputs = _outputs(settings_module.load())
     tables = {
@@ -266,6 +274,11 @@ def analyze_command(
         prices=prices,
         undelimited_json=undelimited_json,
     ) as runner:
+        if repair:
+            added = repair_tables(runner, tables.values())
+            if fmt == "table":
+                text = ", ".join(f"{table} +{count}" for table, count in added.items())
+                console.print(f"MSCK REPAIR TABLE: partitions added: {text}", highlight=False)
         runs = run_pack(runner, tables, queries, on_run=show)
     table = comparison(runs)
     manifest = manifest or _default_manifest()

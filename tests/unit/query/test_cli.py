@@ -90,6 +90,18 @@ def test_analyze_runs_the_pack_and_compares(cli: CliRunner) -> None:
     assert "JSON vs Parquet" in result.output
 
 
+def test_analyze_repairs_partitions_first(endpoint: Settings, glue: Any, s3: Any) -> None:
+    from tests.unit.query.lakes import build_lake
+
+    lake = build_lake(s3, glue, register_partitions=False)
+    result = CliRunner().invoke(analyze_command, ["--only", "events_per_name"])
+    assert result.exit_code == 0, result.output
+    added = len(lake.partitions())
+    assert f"partitions added: events_json +{added}, events_parquet +{added}" in result.output
+    skipped = CliRunner().invoke(analyze_command, ["--no-repair", "--format", "csv"])
+    assert "MSCK" not in skipped.output
+
+
 def test_analyze_json_document(cli: CliRunner) -> None:
     result = cli.invoke(analyze_command, ["--format", "json", "--only", "duplicates"])
     document = json.loads(result.stdout)
