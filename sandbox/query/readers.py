@@ -22,7 +22,8 @@ as constants.
 Not reproduced: CSV/TSV, Avro, ORC, Ion and Grok SerDes (refused with a message), OpenX's
 case-insensitive key matching, Parquet files lacking a declared column (Athena returns NULL,
 DuckDB fails), and the OpenX SerDe's habit of returning only the first record of a line of
-concatenated JSON objects (see ``json_format``).
+concatenated JSON objects: :data:`JSON_ANY` reads every record instead and the session warns
+(or fails, with ``undelimited_json="error"``).
 """
 
 from __future__ import annotations
