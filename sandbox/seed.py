@@ -53,13 +53,14 @@ class SeedReport:
         return result
 
 
-def data_file_for(settings: Settings, sessions: int, seed: int) -> Path:
-    return settings.data_dir / f"events-{sessions}-{seed}.jsonl"
+def data_file_for(settings: Settings) -> Path:
+    """The default events file, whose manifest ``sandbox analyze`` and ``stats`` compare with."""
+    return settings.data_dir / "events.jsonl"
 
 
 def ensure_data(settings: Settings, sessions: int, seed: int) -> tuple[Path, Manifest, bool]:
     """The generated file for (sessions, seed): reused when its manifest matches, else made."""
-    path = data_file_for(settings, sessions, seed)
+    path = data_file_for(settings)
     if path.exists():
         try:
             manifest = read_manifest(path)

@@ -145,9 +145,9 @@ variable "parquet_buffering_interval_seconds" {
 }
 
 variable "parquet_compression" {
-  description = "Compression codec inside the Parquet files written by record format conversion (the S3-level compression of that stream is necessarily UNCOMPRESSED)."
+  description = "Compression codec inside the Parquet files written by record format conversion (the S3-level compression of that stream is necessarily UNCOMPRESSED). The article uses GZIP; AWS's default is SNAPPY."
   type        = string
-  default     = "SNAPPY"
+  default     = "GZIP"
 
   validation {
     condition     = contains(["SNAPPY", "GZIP", "UNCOMPRESSED"], var.parquet_compression)

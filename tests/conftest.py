@@ -9,8 +9,11 @@ the LocalStack log tail is printed.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,8 @@ from sandbox.platform.terraform import Terraform
 from sandbox.settings import Settings
 
 LOG_TAIL_LINES = 200
+ROOT = Path(__file__).resolve().parent.parent
+SEED_SESSIONS, SEED_VALUE = 300, 7
 
 
 def _free_port() -> int:
@@ -93,3 +98,61 @@ def sandbox(sandbox_settings: Settings, request: pytest.FixtureRequest) -> Itera
         localstack.stop_host(settings)
         if failed:
             _print_log_tail(settings)
+
+
+def apply_platform_copy(
+    sandbox: SandboxHandle, folder: Path, name: str, extra_vars: str = ""
+) -> SandboxHandle:
+    """Apply a copy of terraform/ with its own names and state, on the session's emulator.
+
+    Tests that need a lake nobody else writes to (exact counts) use such a copy: its own
+    bucket, streams and Glue database, and a state folder whose Terraform outputs the
+    ``sandbox`` CLI reads (``SANDBOX_STATE_DIR``).
+    """
+    terraform_dir = folder / "terraform"
+    shutil.copytree(
+        ROOT / "terraform",
+        terraform_dir,
+        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "localstack_providers_*"),
+    )
+    (terraform_dir / "copy.auto.tfvars").write_text(
+        f'project = "{name}"\nfirehose_stream_name = "{name}"\n'
+        f'glue_database_name = "{name}_db"\nforce_destroy = true\n' + extra_vars
+    )
+    settings = Settings(
+        port=sandbox.settings.port, state_dir=folder / "state", terraform_dir=terraform_dir
+    )
+    terraform = Terraform(settings)
+    terraform.init()
+    terraform.apply()
+    return SandboxHandle(settings, read_outputs(settings), terraform)
+
+
+def run_cli(handle: SandboxHandle, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the ``sandbox`` command line as a user would, against ``handle``'s platform."""
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", *args],
+        env=handle.env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class SeededLake:
+    platform: SandboxHandle
+    seed: subprocess.CompletedProcess
+    data_file: Path
+
+
+@pytest.fixture(scope="session")
+def seeded_lake(sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory) -> SeededLake:
+    """A platform copy filled by ``sandbox seed`` through its own Firehose streams."""
+    name = f"lake{uuid.uuid4().hex[:6]}"
+    platform = apply_platform_copy(sandbox, tmp_path_factory.mktemp("lake"), name)
+    proc = run_cli(
+        platform, "seed", "--sessions", str(SEED_SESSIONS), "--seed", str(SEED_VALUE), "-q"
+    )
+    return SeededLake(platform, proc, platform.settings.data_dir / "events.jsonl")
