@@ -91,12 +91,12 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy, terraform fmt
 	$(BIN)/ruff check sandbox tests scripts
 	$(BIN)/ruff format --check sandbox tests scripts
 	$(BIN)/mypy
-	@if command -v $(TERRAFORM) >/dev/null; then $(TERRAFORM) fmt -check -recursive terraform; fi
+	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -check -recursive terraform; fi
 
 format: $(STAMP) ## Format the code (ruff format, ruff --fix, terraform fmt)
 	$(BIN)/ruff check --fix sandbox tests scripts
 	$(BIN)/ruff format sandbox tests scripts
-	@if command -v $(TERRAFORM) >/dev/null; then $(TERRAFORM) fmt -recursive terraform; fi
+	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -recursive terraform; fi
 
 bench: $(STAMP) ## Measure generator, ingest (sandbox vs plain LocalStack), engine and queries
 	$(BIN)/python scripts/bench.py --sessions $(SESSIONS)

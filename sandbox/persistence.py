@@ -145,14 +145,15 @@ def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
     catalogue: dict[str, Any] = {"databases": []}
     for page in glue.get_paginator("get_databases").paginate():
         for database in page["DatabaseList"]:
+            tables: list[dict[str, Any]] = []
             entry = {
                 "Database": {k: v for k, v in database.items() if k in _DATABASE_INPUT_FIELDS},
-                "Tables": [],
+                "Tables": tables,
             }
             report.databases += 1
             for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=database["Name"]):
                 for table in tpage["TableList"]:
-                    partitions = []
+                    partitions: list[dict[str, Any]] = []
                     for ppage in glue.get_paginator("get_partitions").paginate(
                         DatabaseName=database["Name"], TableName=table["Name"]
                     ):
@@ -160,7 +161,7 @@ def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
                             {k: v for k, v in p.items() if k in _PARTITION_INPUT_FIELDS}
                             for p in ppage["Partitions"]
                         )
-                    entry["Tables"].append(
+                    tables.append(
                         {
                             "Table": {k: v for k, v in table.items() if k in _TABLE_INPUT_FIELDS},
                             "Partitions": partitions,

@@ -70,7 +70,7 @@ class SandboxFirehoseProvider(FirehoseProvider):
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _description(self, context: RequestContext, name: str) -> dict:
+    def _description(self, context: RequestContext, name: str) -> Any:
         store = self.get_store(context.account_id, context.region)
         description = store.delivery_streams.get(name)
         if not description:
@@ -80,7 +80,7 @@ class SandboxFirehoseProvider(FirehoseProvider):
         return description
 
     @staticmethod
-    def _extended_s3(description: dict) -> tuple[dict, dict] | None:
+    def _extended_s3(description: Any) -> tuple[dict, dict] | None:
         for destination in description.get("Destinations", []):
             extended = destination.get("ExtendedS3DestinationDescription")
             if extended:
@@ -238,7 +238,7 @@ class SandboxFirehoseProvider(FirehoseProvider):
         return encryption.get("Status") == "ENABLED"
 
     def put_record(
-        self, context: RequestContext, delivery_stream_name: str, record: dict, **kwargs: Any
+        self, context: RequestContext, delivery_stream_name: str, record: Any, **kwargs: Any
     ) -> Any:
         encrypted = self._accept(
             context, delivery_stream_name, [record.get("Data") or b""], single=True

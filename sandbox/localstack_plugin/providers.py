@@ -27,7 +27,8 @@ def _moto_service(service_name: str, overrides: dict | None = None) -> Any:
 
     table = moto_dispatch_table(service_name, overrides)
     service = Service(name=service_name, skeleton=Skeleton(load_service(service_name), table))
-    service._provider = _MotoBackedProvider(service_name)
+    # LocalStack reads the provider for state visitors and lifecycle hooks; none here.
+    service._provider = _MotoBackedProvider(service_name)  # type: ignore[assignment]
     return service
 
 
