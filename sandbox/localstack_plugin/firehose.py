@@ -233,7 +233,13 @@ class SandboxFirehoseProvider(FirehoseProvider):
         except FirehoseError as error:
             raise _aws_error(error) from error
         engine = delivery.engine_for(context.account_id, context.region)
-        engine.put_records(name, data)
+        try:
+            engine.put_records(name, data)
+        except FirehoseError as error:
+            # DeleteDeliveryStream drains the engine before LocalStack forgets the description:
+            # a call that looked the stream up in between gets AWS's ResourceNotFoundException,
+            # not an InternalError (nothing of it was accepted).
+            raise _aws_error(error) from error
         encryption = description.get("DeliveryStreamEncryptionConfiguration") or {}
         return encryption.get("Status") == "ENABLED"
 
