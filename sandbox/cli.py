@@ -227,9 +227,16 @@ def delivery() -> None:
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--allow-aws", is_flag=True, help="Allow an endpoint that is not this machine.")
+@click.option("--force", is_flag=True, help="Send even if this data set is already in the lake.")
 @friendly
 def seed(
-    sessions: int, seed_value: int, stream: str, concurrency: int, quiet: bool, allow_aws: bool
+    sessions: int,
+    seed_value: int,
+    stream: str,
+    concurrency: int,
+    quiet: bool,
+    allow_aws: bool,
+    force: bool,
 ) -> None:
     """Generate sessions, send them through the delivery streams, deliver, and report.
 
@@ -250,6 +257,7 @@ def seed(
             concurrency=concurrency,
             progress=False if quiet else None,
             allow_aws=allow_aws,
+            force=force,
             echo=click.echo,
         )
     except EmitError as exc:

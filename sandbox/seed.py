@@ -7,6 +7,7 @@ record is accounted for (delivered + error output = sent). Owns nothing of AWS's
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class SeedReport:
     delivery: dict[str, dict[str, Any]]
     prefixes: list[PrefixSummary]
     seconds: float
+    skipped: bool = False
 
     def unaccounted(self) -> dict[str, int]:
         """Per stream: records sent but neither delivered, errored nor buffered (should be 0)."""
@@ -77,6 +79,41 @@ def ensure_data(settings: Settings, sessions: int, seed: int) -> tuple[Path, Man
     return path, generate(sessions, seed, path), True
 
 
+def ledger_path(settings: Settings) -> Path:
+    return settings.data_dir / "seeded.json"
+
+
+def read_ledger(settings: Settings) -> list[dict[str, Any]]:
+    """What earlier seeds sent to this sandbox (kept with the persisted lake)."""
+    try:
+        entries = json.loads(ledger_path(settings).read_text())
+    except (OSError, ValueError):
+        return []
+    return entries if isinstance(entries, list) else []
+
+
+def _record_ledger(settings: Settings, manifest: Manifest, streams: Sequence[str]) -> None:
+    entries = read_ledger(settings)
+    entries.append(
+        {
+            "sha256": manifest.sha256,
+            "sessions": manifest.sessions,
+            "seed": manifest.seed,
+            "events": manifest.events_total,
+            "streams": list(streams),
+            "at": time.time(),
+        }
+    )
+    path = ledger_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entries, indent=2))
+
+
+def _lake_has_objects(s3: Any, bucket: str) -> bool:
+    response = s3.list_objects_v2(Bucket=bucket, Prefix="events_raw/", MaxKeys=1)
+    return bool(response.get("KeyCount"))
+
+
 def summarise_prefixes(s3: Any, bucket: str, prefixes: Sequence[str] = PREFIXES) -> list:
     summaries = []
     for prefix in prefixes:
@@ -99,8 +136,12 @@ def seed(
     concurrency: int = 4,
     progress: bool | None = None,
     allow_aws: bool = False,
+    force: bool = False,
     echo: Callable[[str], None] = print,
 ) -> SeedReport:
+    """Generate (or reuse) the data set and send it; skip when this exact data set was already
+    delivered to this sandbox's lake, unless ``force`` (sending twice duplicates every event,
+    and the manifest no longer describes the lake)."""
     started = time.monotonic()
     path, manifest, generated = ensure_data(settings, sessions, seed_value)
     verb = "generated" if generated else "reusing"
@@ -108,6 +149,37 @@ def seed(
         f"{verb} {path}: {manifest.events_total:,} events from {manifest.sessions:,} sessions "
         f"({manifest.bytes / 1e6:.1f} MB)"
     )
+    targets = list(streams) if streams is not None else None
+    s3 = boto3.client("s3", **settings.boto3_kwargs()) if settings.is_local else None
+    earlier = read_ledger(settings) if settings.is_local else []
+    if earlier and s3 is not None:
+        outputs = read_outputs(settings)
+        if not _lake_has_objects(s3, outputs.bucket):
+            earlier = []  # the lake was emptied (or discarded): the ledger is stale
+    same = [e for e in earlier if e.get("sha256") == manifest.sha256]
+    wanted = set(targets or [])
+    if same and not force and wanted <= {s for e in same for s in e.get("streams", [])}:
+        echo(
+            "this data set is already in the lake (sent "
+            f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(same[-1]['at']))}); "
+            "nothing sent. `--force` sends it again, `make clean` starts a fresh lake."
+        )
+        assert s3 is not None
+        return SeedReport(
+            data_file=path,
+            manifest=manifest,
+            generated=generated,
+            emitted={},
+            delivery={},
+            prefixes=summarise_prefixes(s3, read_outputs(settings).bucket),
+            seconds=time.monotonic() - started,
+            skipped=True,
+        )
+    if earlier and not same:
+        echo(
+            "note: the lake already holds another seeded data set; query answers will not "
+            "match this manifest (`make clean` starts a fresh lake)."
+        )
     before = admin.stats(settings) if settings.is_local else {}
     emitted = emit_file(
         path,
@@ -136,8 +208,9 @@ def seed(
             for stream, counters in after.items()
         }
         outputs = read_outputs(settings)
-        s3 = boto3.client("s3", **settings.boto3_kwargs())
+        assert s3 is not None
         prefixes = summarise_prefixes(s3, outputs.bucket)
+        _record_ledger(settings, manifest, list(emitted))
     return SeedReport(
         data_file=path,
         manifest=manifest,

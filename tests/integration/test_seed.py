@@ -59,3 +59,23 @@ def test_every_event_lands_once_in_each_format(seeded_lake: SeededLake) -> None:
         parquet_names[partition] += pq.read_table(io.BytesIO(body)).num_rows
     assert dict(parquet_names) == manifest.events_per_name
     assert _objects(s3, bucket, "errors/") == []
+
+
+def test_seeding_the_same_data_twice_sends_nothing(seeded_lake: SeededLake) -> None:
+    from tests.conftest import SEED_SESSIONS, SEED_VALUE, run_cli
+
+    s3 = seeded_lake.platform.client("s3")
+    bucket = seeded_lake.platform.outputs.bucket
+    before = sorted(key for key, _ in _objects(s3, bucket, "events_raw/"))
+    again = run_cli(
+        seeded_lake.platform,
+        "seed",
+        "--sessions",
+        str(SEED_SESSIONS),
+        "--seed",
+        str(SEED_VALUE),
+        "-q",
+    )
+    assert again.returncode == 0, again.stderr
+    assert "already in the lake" in again.stdout
+    assert sorted(key for key, _ in _objects(s3, bucket, "events_raw/")) == before
