@@ -290,3 +290,22 @@ def test_deleting_a_stream_delivers_what_it_buffered(sandbox: SandboxHandle, s3:
     sandbox.client("firehose").delete_delivery_stream(DeliveryStreamName=name)
     keys = _keys(s3, sandbox.outputs.bucket, prefix)
     assert len(keys) == 1
+
+
+def test_delivery_errors_are_logged_to_the_streams_log_stream(sandbox: SandboxHandle) -> None:
+    stream = sandbox.outputs.json_stream
+    description = sandbox.client("firehose").describe_delivery_stream(DeliveryStreamName=stream)
+    destination = description["DeliveryStreamDescription"]["Destinations"][0]
+    options = destination["ExtendedS3DestinationDescription"]["CloudWatchLoggingOptions"]
+    marker = f"not json {uuid.uuid4().hex}"
+    assert _put(sandbox, stream, [marker.encode()])["FailedPutCount"] == 0
+    admin.flush(sandbox.settings, stream)
+    logs = sandbox.client("logs")
+    events = logs.get_log_events(
+        logGroupName=options["LogGroupName"], logStreamName=options["LogStreamName"]
+    )["events"]
+    documents = [json.loads(e["message"]) for e in events]
+    assert any(
+        d["deliveryStreamName"] == stream and d["errorCode"].startswith("DynamicPartitioning.")
+        for d in documents
+    ), documents
