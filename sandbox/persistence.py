@@ -8,10 +8,14 @@ partition -- into ``<state>/persist/``, and loads it back into a fresh emulator.
 Works on any boto3-compatible S3 and Glue clients: inside LocalStack the plugin passes its
 internal clients (see :mod:`sandbox.localstack_plugin.persistence_hooks`).
 
-Layout: ``objects/<aa>/<sha256 of bucket/key>`` holds each body; ``index.json`` lists buckets,
-objects (with ETag, so an export only rewrites what changed) and the Glue catalogue. The index is
-written last, to a temporary file then renamed: a crash mid-export leaves the previous snapshot
-usable, never a half-written one.
+Layout: ``objects/<aa>/<sha256 of bucket/key/ETag>`` holds each version of a body (entry
+``File``; snapshots from before versioned bodies name ``<sha256 of bucket/key>``, still read);
+``index.json`` lists buckets, objects (with ETag, so an export only rewrites what changed) and the
+Glue catalogue. The index is written last, to a temporary file then renamed, and a changed object
+gets a new body file instead of overwriting the one the current index names: a crash (SIGKILL)
+at any point of an export leaves the previous snapshot whole, never a half-written or mixed one.
+Body files no index names (superseded versions, leftovers of a crashed export) are removed after
+the index is replaced.
 
 Not kept: object versions other than the latest, multipart uploads in progress, bucket settings
 other than encryption, public access block, policy, versioning and tags; Glue column statistics,
@@ -83,8 +87,22 @@ class SnapshotReport:
 
 
 def _object_file(root: Path, bucket: str, key: str) -> Path:
+    """Where the first layout kept an object's body (one file per key, rewritten in place)."""
     digest = hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()
     return root / "objects" / digest[:2] / digest
+
+
+def _version_file(bucket: str, key: str, etag: str) -> str:
+    """A body file for one version of an object, relative to the snapshot folder."""
+    digest = hashlib.sha256(f"{bucket}/{key}\n{etag}".encode()).hexdigest()
+    return f"objects/{digest[:2]}/{digest}"
+
+
+def body_path(root: Path, entry: dict[str, Any]) -> Path:
+    """The body file of an index entry."""
+    if entry.get("File"):
+        return root / str(entry["File"])
+    return _object_file(root, entry["Bucket"], entry["Key"])
 
 
 def _code(exc: Exception) -> str:
@@ -189,13 +207,17 @@ def export_snapshot(s3: Any, glue: Any | None, root: Path) -> SnapshotReport:
             for item in page.get("Contents", []):
                 key, etag = item["Key"], item["ETag"]
                 entry = {"Bucket": name, "Key": key, "ETag": etag, "Size": item["Size"]}
-                path = _object_file(root, name, key)
                 old = known.get((name, key))
-                if old and old.get("ETag") == etag and path.exists():
+                if old and old.get("ETag") == etag and body_path(root, old).exists():
                     entry.update({k: v for k, v in old.items() if k not in entry})
                 else:
                     response = s3.get_object(Bucket=name, Key=key)
                     body = response["Body"].read()
+                    # The ETag of the body read, which may be newer than the listing's.
+                    entry["ETag"] = response.get("ETag") or etag
+                    entry["Size"] = len(body)
+                    entry["File"] = _version_file(name, key, entry["ETag"])
+                    path = root / entry["File"]
                     path.parent.mkdir(parents=True, exist_ok=True)
                     tmp = path.with_suffix(".tmp")
                     tmp.write_bytes(body)
@@ -220,13 +242,13 @@ def export_snapshot(s3: Any, glue: Any | None, root: Path) -> SnapshotReport:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(handle.name, root / INDEX)
-    # Bodies of objects that no longer exist.
-    live = {_object_file(root, o["Bucket"], o["Key"]) for o in objects}
-    for (bucket, key), _ in known.items():
-        stale = _object_file(root, bucket, key)
-        if stale not in live:
+    # Body files the new index does not name: deleted objects, superseded versions, and what
+    # an export killed before its index was replaced left behind.
+    live = {body_path(root, o) for o in objects}
+    for path in (root / "objects").glob("*/*"):
+        if path not in live:
             with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
+                path.unlink()
     report.seconds = time.monotonic() - started
     return report
 
@@ -301,9 +323,8 @@ def import_snapshot(s3: Any, glue: Any | None, root: Path, region: str) -> Snaps
         _restore_bucket(s3, settings, region)
         report.buckets += 1
     for entry in index.get("objects", []):
-        path = _object_file(root, entry["Bucket"], entry["Key"])
         try:
-            body = path.read_bytes()
+            body = body_path(root, entry).read_bytes()
         except FileNotFoundError:
             report.errors.append(f"s3://{entry['Bucket']}/{entry['Key']}: body missing")
             continue

@@ -1,0 +1,402 @@
+"""Shutdown and restart of a second sandbox: buffers delivered at SIGTERM, the lake kept.
+
+A sandbox of this module's own (free port, own state folder, its own copy of terraform/ so that
+tflocal's override file never collides with another run) is driven through the command line a
+user runs: ``sandbox up``, then records are delivered, partitions registered and more records
+left in Firehose buffers; ``sandbox down`` (SIGTERM) must deliver those buffers and save them;
+``sandbox up`` must bring back every object (same keys and ETags) and every Glue partition, with
+a Terraform plan that has nothing to do and the same query answers. Then the same instance is
+SIGKILLed in the middle of snapshot saves: the snapshot on disk must stay consistent and restore
+cleanly, and what a crash loses is exactly what was not in the last completed snapshot.
+
+The session's sandbox (the ``sandbox`` fixture) is never stopped by these tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from sandbox.persistence import INDEX, body_path, read_index
+from sandbox.platform import admin, localstack
+from sandbox.platform.outputs import Outputs, read_outputs
+from sandbox.platform.terraform import Terraform
+from sandbox.settings import Settings
+from tests.integration import lake
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = ("anonymous_visited", "account_created", "measurement_recorded")
+SHUTDOWN_RECORDS = 5_000  # left in a 128 MB / 900 s buffer at SIGTERM
+PARQUET_BUFFERED = 500  # left in the Terraform Parquet stream's buffers at SIGTERM
+QUERY = "SELECT name, count(*) AS n FROM events_json GROUP BY name ORDER BY name"
+
+
+@dataclass
+class Second:
+    """The second sandbox and what the tests observed of it."""
+
+    settings: Settings
+    env: dict[str, str]
+    outputs: Outputs | None = None
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    figures: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, dict[str, str]] = field(default_factory=dict)
+    after: dict[str, dict[str, str]] = field(default_factory=dict)
+    partitions_before: list[list[str]] = field(default_factory=list)
+    partitions_after: list[list[str]] = field(default_factory=list)
+    query_before: str = ""
+    query_after: str = ""
+    buffered_at_sigterm: dict[str, int] = field(default_factory=dict)
+    sent_before_sigterm: dict[str, list[bytes]] = field(default_factory=dict)
+    restored_report: str = ""
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, **self.settings.boto3_kwargs())
+
+    def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sandbox.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert proc.returncode == 0, f"sandbox {' '.join(args)}: {proc.stderr[-2000:]}"
+        return proc
+
+    def timed(self, label: str, *args: str) -> subprocess.CompletedProcess:
+        started = time.monotonic()
+        proc = self.cli(*args)
+        self.figures[label] = round(time.monotonic() - started, 1)
+        return proc
+
+
+def _objects(s3: Any) -> dict[str, dict[str, str]]:
+    """Every bucket's keys with their ETags."""
+    return {b["Name"]: lake.listing(s3, b["Name"]) for b in s3.list_buckets()["Buckets"]}
+
+
+def _partitions(glue: Any, database: str, table: str) -> list[list[str]]:
+    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
+    return sorted(p["Values"] for page in pages for p in page["Partitions"])
+
+
+def _event(run: str, i: int) -> bytes:
+    return json.dumps(
+        {
+            "name": NAMES[i % 3],
+            "tstamp": f"2023-06-{1 + i % 28:02d} 10:00:{i % 60:02d}.000000",
+            "payload": json.dumps({"i": i}),
+            "payload_md5": f"{run}-{i}",
+        }
+    ).encode()
+
+
+def _put(firehose: Any, stream: str, records: list[bytes]) -> None:
+    for start in range(0, len(records), 500):
+        chunk = records[start : start + 500]
+        response = firehose.put_record_batch(
+            DeliveryStreamName=stream, Records=[{"Data": d} for d in chunk]
+        )
+        assert response["FailedPutCount"] == 0
+
+
+def _fill(second: Second) -> None:
+    """Deliver records, register partitions, then leave records in the buffers."""
+    assert second.outputs is not None
+    outputs, run = second.outputs, second.run
+    firehose, s3, glue = (second.client(s) for s in ("firehose", "s3", "glue"))
+    _put(firehose, outputs.json_stream, [_event(run, i) for i in range(300)] + [b"not json"])
+    _put(firehose, outputs.parquet_stream, [_event(run, i) for i in range(300)])
+    admin.flush(second.settings)
+    # An Athena result, as a query on AWS would leave one in the results bucket.
+    s3.put_object(
+        Bucket=outputs.results_bucket, Key=f"results/{run}.csv", Body=b'"name","n"\n"a","1"\n'
+    )
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    table = glue.get_table(DatabaseName=outputs.database, Name=outputs.json_table)["Table"]
+    descriptor = table["StorageDescriptor"]
+    glue.batch_create_partition(
+        DatabaseName=outputs.database,
+        TableName=outputs.json_table,
+        PartitionInputList=[
+            {
+                "Values": [name, today],
+                "StorageDescriptor": {
+                    **descriptor,
+                    "Location": f"{descriptor['Location']}name={name}/d={today}/",
+                },
+            }
+            for name in NAMES
+        ],
+    )
+    # Left in buffers: a stream with the longest interval, and the Terraform Parquet stream.
+    shutdown_stream = f"shutdown-{run}"
+    lake.create_stream(
+        firehose,
+        shutdown_stream,
+        lake.plain_destination(
+            outputs.bucket, f"tests/{shutdown_stream}/", size_mb=128, interval_s=900
+        ),
+    )
+    shutdown_records = [f"{run}-shutdown-{i}\n".encode() for i in range(SHUTDOWN_RECORDS)]
+    _put(firehose, shutdown_stream, shutdown_records)
+    parquet_records = [_event(run, 1_000 + i) for i in range(PARQUET_BUFFERED)]
+    _put(firehose, outputs.parquet_stream, parquet_records)
+    second.sent_before_sigterm = {
+        shutdown_stream: shutdown_records,
+        outputs.parquet_stream: parquet_records,
+    }
+    stats = admin.stats(second.settings)
+    second.buffered_at_sigterm = {s: stats[s]["buffered"] for s in second.sent_before_sigterm}
+
+
+@pytest.fixture(scope="module")
+def second(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Second]:
+    folder = tmp_path_factory.mktemp("second-sandbox")
+    terraform_dir = folder / "terraform"
+    shutil.copytree(
+        ROOT / "terraform",
+        terraform_dir,
+        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "localstack_providers_*"),
+    )
+    settings = Settings(
+        port=lake.free_port(),
+        state_dir=folder / "state",
+        terraform_dir=terraform_dir,
+        mode="host",
+        startup_timeout=180.0,
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+    env.update(
+        {
+            "SANDBOX_PORT": str(settings.port),
+            "SANDBOX_STATE_DIR": str(settings.state_dir),
+            "SANDBOX_TERRAFORM_DIR": str(terraform_dir),
+            "SANDBOX_MODE": "host",
+            "SANDBOX_STARTUP_TIMEOUT": "180",
+        }
+    )
+    instance = Second(settings, env)
+    try:
+        instance.timed("first_up_s", "up")
+        instance.outputs = read_outputs(settings)
+        outputs = instance.outputs
+        _fill(instance)
+        instance.before = _objects(instance.client("s3"))
+        instance.partitions_before = _partitions(
+            instance.client("glue"), outputs.database, outputs.json_table
+        )
+        instance.query_before = instance.cli("query", "--format", "csv", QUERY).stdout
+
+        down = instance.timed("down_s", "down")
+        assert "stopped" in down.stdout
+        assert localstack.read_pid(settings) is None
+        assert not localstack.port_in_use(settings.host, settings.port)
+
+        up = instance.timed("second_up_s", "up")
+        instance.restored_report = next(
+            (line for line in up.stdout.splitlines() if line.startswith("Restored")), ""
+        )
+        instance.after = _objects(instance.client("s3"))
+        instance.partitions_after = _partitions(
+            instance.client("glue"), outputs.database, outputs.json_table
+        )
+        instance.query_after = instance.cli("query", "--format", "csv", QUERY).stdout
+        yield instance
+    finally:
+        localstack.stop_host(settings)
+        print(f"\nrestart test figures: {json.dumps(instance.figures)}")
+
+
+def test_sigterm_delivers_every_buffered_record_before_exit(second: Second) -> None:
+    assert second.buffered_at_sigterm == {
+        stream: len(records) for stream, records in second.sent_before_sigterm.items()
+    }
+    s3 = second.client("s3")
+    assert second.outputs is not None
+    bucket = second.outputs.bucket
+    shutdown_stream = f"shutdown-{second.run}"
+    # delivered during shutdown, saved in the snapshot, restored by the second `sandbox up`
+    keys = [k for k in second.after[bucket] if k.startswith(f"tests/{shutdown_stream}/")]
+    assert keys and not any(
+        k.startswith(f"tests/{shutdown_stream}/") for k in second.before[bucket]
+    )
+    body = b"".join(lake.body(s3, bucket, k) for k in sorted(keys))
+    assert sorted(body.splitlines(keepends=True)) == sorted(
+        second.sent_before_sigterm[shutdown_stream]
+    )
+    new_parquet = [
+        k
+        for k in second.after[bucket]
+        if k.startswith("events_raw/parquet/") and k not in second.before[bucket]
+    ]
+    ids = lake.parquet_column(s3, bucket, new_parquet, "payload_md5")
+    expected = [
+        json.loads(r)["payload_md5"]
+        for r in second.sent_before_sigterm[second.outputs.parquet_stream]
+    ]
+    assert sorted(ids) == sorted(expected)
+    second.figures["buffered_at_sigterm"] = second.buffered_at_sigterm
+    second.figures["delivered_after_restart"] = {
+        shutdown_stream: len(body.splitlines()),
+        second.outputs.parquet_stream: len(ids),
+    }
+
+
+def test_restart_brings_back_every_object_and_partition(second: Second) -> None:
+    assert second.outputs is not None
+    assert second.restored_report, "sandbox up did not report a restored lake"
+    for bucket, objects in second.before.items():
+        assert objects, f"{bucket} was empty before the restart"
+        after = second.after[bucket]
+        missing = objects.keys() - after.keys()
+        changed = {k for k in objects.keys() & after.keys() if objects[k] != after[k]}
+        assert not missing and not changed, (bucket, sorted(missing)[:3], sorted(changed)[:3])
+    # the only new objects are the buffers delivered at shutdown
+    for bucket, after in second.after.items():
+        for key in after.keys() - second.before.get(bucket, {}).keys():
+            assert key.startswith(("tests/shutdown-", "events_raw/parquet/")), key
+    assert any(k.startswith("errors/json/") for k in second.after[second.outputs.bucket])
+    assert f"results/{second.run}.csv" in second.after[second.outputs.results_bucket]
+    assert (
+        second.partitions_after == second.partitions_before and len(second.partitions_before) == 3
+    )
+    second.figures["objects_before"] = sum(map(len, second.before.values()))
+    second.figures["objects_after"] = sum(map(len, second.after.values()))
+    second.figures["partitions_before"] = len(second.partitions_before)
+    second.figures["partitions_after"] = len(second.partitions_after)
+    second.figures["restored"] = second.restored_report
+
+
+def test_queries_give_the_same_answers_after_a_restart(second: Second) -> None:
+    assert "account_created" in second.query_before
+    assert second.query_after == second.query_before
+
+
+def test_terraform_has_nothing_to_do_after_a_restart(second: Second) -> None:
+    started = time.monotonic()
+    assert Terraform(second.settings).plan_is_empty()
+    second.figures["plan_s"] = round(time.monotonic() - started, 1)
+
+
+def _kill(settings: Settings) -> None:
+    pid = localstack.read_pid(settings)
+    assert pid is not None
+    os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)  # reap it when this process started it
+    deadline = time.monotonic() + 30
+    while localstack.port_in_use(settings.host, settings.port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _snapshot_is_consistent(root: Path) -> dict[tuple[str, str], str]:
+    """Every object the index lists has a body whose MD5 is its ETag; returns key -> ETag."""
+    index = read_index(root)
+    assert index is not None, f"{root / INDEX} unreadable"
+    listed: dict[tuple[str, str], str] = {}
+    for entry in index["objects"]:
+        path = body_path(root, entry)
+        assert path.exists(), f"body missing for s3://{entry['Bucket']}/{entry['Key']}"
+        assert f'"{hashlib.md5(path.read_bytes()).hexdigest()}"' == entry["ETag"], entry["Key"]
+        listed[(entry["Bucket"], entry["Key"])] = entry["ETag"]
+    return listed
+
+
+def test_sigkill_during_snapshots_restarts_from_the_last_complete_one(second: Second) -> None:
+    """The crash window: Firehose buffers and changes since the last completed snapshot."""
+    assert second.outputs is not None
+    settings, bucket, run = second.settings, second.outputs.bucket, second.run
+    s3, firehose = second.client("s3"), second.client("firehose")
+    stream = f"kill-{run}"
+    lake.create_stream(
+        firehose, stream, lake.plain_destination(bucket, f"tests/{stream}/", interval_s=900)
+    )
+    _put(firehose, stream, [f"{run}-lost-{i}\n".encode() for i in range(200)])
+    buffered = admin.stats(settings)[stream]["buffered"]
+
+    stop = threading.Event()
+    written: list[str] = []
+    overwrites = 0
+
+    def write_objects() -> None:
+        # New objects, and new versions of a few hot keys (a snapshot must never pair an
+        # index entry with another version's body).
+        nonlocal overwrites
+        client = second.client("s3")
+        i = 0
+        while not stop.is_set():
+            hot = i % 3 == 0
+            key = f"tests/crash-{run}/hot/{i % 5}" if hot else f"tests/crash-{run}/{i:05d}"
+            with contextlib.suppress(Exception):  # the emulator dies under us
+                client.put_object(Bucket=bucket, Key=key, Body=os.urandom(2_000))
+                if hot:
+                    overwrites += 1
+                else:
+                    written.append(key)
+            i += 1
+
+    def save_snapshots() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(Exception):
+                admin.save_snapshot(settings)
+
+    threads = [threading.Thread(target=write_objects), threading.Thread(target=save_snapshots)]
+    for thread in threads:
+        thread.start()
+    lake.wait_for(lambda: len(written) >= 300, timeout=30)
+    _kill(settings)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    root = settings.state_dir / "persist"
+    on_disk = _snapshot_is_consistent(root)
+    saved_writes = sum(1 for key in written if (bucket, key) in on_disk)
+
+    started = time.monotonic()
+    localstack.start_host(settings)
+
+    def restored_status() -> dict[str, Any] | None:
+        current = admin.persistence_status(settings)
+        return current if current.get("restored") else None
+
+    status = lake.wait_for(restored_status, timeout=120)
+    second.figures["restart_after_kill_s"] = round(time.monotonic() - started, 1)
+    assert status and not status.get("restore_error"), status
+    assert status["restore"]["errors"] == []
+    restored = {
+        (name, key): etag for name, objects in _objects(s3).items() for key, etag in objects.items()
+    }
+    # exactly the last completed snapshot: nothing corrupted, nothing invented
+    assert restored == on_disk
+    assert not any(key.startswith(f"tests/{stream}/") for _, key in restored)
+    second.figures["sigkill"] = {
+        "records_buffered_at_kill": buffered,
+        "objects_written_during_saves": len(written),
+        "hot_key_overwrites": overwrites,
+        "objects_in_last_snapshot": saved_writes,
+        "objects_lost": len(written) - saved_writes,
+        "records_lost": buffered,
+    }
