@@ -126,6 +126,17 @@ def stats() -> dict[str, Any]:
 
 
 def shutdown() -> None:
-    """Deliver everything, then stop the timer."""
+    """Deliver everything, then stop the timer; name what could not be delivered."""
     flush()
     _stop.set()
+    # Records whose delivery still fails (e.g. the bucket was deleted) die with the process:
+    # say so in the log instead of losing them silently.
+    for name, counters in stats().items():
+        if counters.get("buffered"):
+            LOG.error(
+                "Firehose %s: %d buffered records could not be delivered before shutdown "
+                "(%d failed delivery attempts); they are lost",
+                name,
+                counters["buffered"],
+                counters.get("delivery_failures", 0),
+            )

@@ -163,6 +163,12 @@ def _fill(second: Second) -> None:
     _put(firehose, shutdown_stream, shutdown_records)
     parquet_records = [_event(run, 1_000 + i) for i in range(PARQUET_BUFFERED)]
     _put(firehose, outputs.parquet_stream, parquet_records)
+    # A stream whose bucket is gone: its records cannot be delivered, the log must say so.
+    doomed = f"doomed-{run}"
+    s3.create_bucket(Bucket=doomed)
+    lake.create_stream(firehose, doomed, lake.plain_destination(doomed, "x/"))
+    _put(firehose, doomed, [b"doomed\n"] * 10)
+    s3.delete_bucket(Bucket=doomed)
     second.sent_before_sigterm = {
         shutdown_stream: shutdown_records,
         outputs.parquet_stream: parquet_records,
@@ -262,6 +268,15 @@ def test_sigterm_delivers_every_buffered_record_before_exit(second: Second) -> N
         shutdown_stream: len(body.splitlines()),
         second.outputs.parquet_stream: len(ids),
     }
+
+
+def test_records_that_cannot_be_delivered_at_shutdown_are_reported(second: Second) -> None:
+    log = second.settings.log_file.read_text(errors="replace")
+    assert (
+        f"Firehose doomed-{second.run}: 10 buffered records could not be delivered before "
+        "shutdown" in log
+    )
+    assert not any(name.startswith("doomed-") for name in second.after)
 
 
 def test_restart_brings_back_every_object_and_partition(second: Second) -> None:
