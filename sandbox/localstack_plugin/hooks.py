@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+
 from localstack.runtime import hooks
+
+NUDGE_SECONDS = 0.5
 
 
 @hooks.on_infra_start()
@@ -33,3 +39,31 @@ def save_snapshot_on_shutdown() -> None:
     from sandbox.localstack_plugin import persistence_hooks
 
     persistence_hooks.final_save()
+    wake_event_loop_until_stopped()
+
+
+def wake_event_loop_until_stopped() -> None:
+    """Work around a shutdown race in LocalStack 4.14.0's hypercorn runtime server.
+
+    ``HypercornRuntimeServer.shutdown()`` runs in the shutdown thread and calls
+    ``loop.stop()`` directly, not through ``call_soon_threadsafe``. When the event loop has
+    already handled the shutdown's other callbacks and gone back to ``select()`` with nothing
+    scheduled, nothing wakes it to notice the stop: the process idles until ``sandbox down``
+    SIGKILLs it 60 s later (seen about one stop in five on a busy machine). Everything of ours is
+    delivered and saved by then, so only the wait is lost; waking the loop every
+    ``NUDGE_SECONDS`` until it stops makes the exit prompt.
+    """
+    try:
+        from localstack.runtime.current import get_current_runtime
+
+        loop = get_current_runtime().components.runtime_server.loop  # type: ignore[attr-defined]
+    except Exception:  # another server implementation, or no runtime: nothing to nudge
+        return
+
+    def nudge() -> None:
+        while loop.is_running():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(lambda: None)
+            time.sleep(NUDGE_SECONDS)
+
+    threading.Thread(target=nudge, name="sandbox-loop-nudge", daemon=True).start()
