@@ -2,7 +2,8 @@
 
 - :mod:`~sandbox.emit.batching`: AWS limits and the batch planner (pure);
 - :mod:`~sandbox.emit.records`: the file -> records, bytes unchanged, bad/oversize lines;
-- :mod:`~sandbox.emit.producer`: one stream: batches, retries of failed entries, concurrency;
+- :mod:`~sandbox.emit.producer`: batches to one or more streams, retries of failed entries,
+  concurrency;
 - :mod:`~sandbox.emit.emitter`: :func:`emit_file`: the AWS guard, clients, preflight, progress;
 - :mod:`~sandbox.emit.cli`: the ``emit`` click command.
 
@@ -18,7 +19,13 @@ from sandbox.emit.errors import (
     EmulatorDownError,
     StreamNotFoundError,
 )
-from sandbox.emit.producer import EmitReport, RetryPolicy, put_batch, send_records
+from sandbox.emit.producer import (
+    EmitReport,
+    RetryPolicy,
+    put_batch,
+    send_records,
+    send_to_streams,
+)
 from sandbox.emit.records import OnBadLine, read_records
 
 __all__ = [
@@ -37,4 +44,5 @@ __all__ = [
     "read_records",
     "resolve_streams",
     "send_records",
+    "send_to_streams",
 ]

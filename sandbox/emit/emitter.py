@@ -1,8 +1,9 @@
 """``emit_file()``: one file to one or more delivery streams, with the AWS guard and a progress bar.
 
-The file is read and checked once (:mod:`sandbox.emit.records`), then sent to each stream in
-turn (so each stream's records/s is its own). Before sending anything, every stream is looked
-up with ``DescribeDeliveryStream``, so a missing stream or a stopped emulator fails fast
+The file is read and checked once (:mod:`sandbox.emit.records`), then sent to all streams in
+one pass: each batch goes to every stream, back to back (see
+:func:`~sandbox.emit.producer.send_to_streams`). Before sending anything, every stream is
+looked up with ``DescribeDeliveryStream``, so a missing stream or a stopped emulator fails fast
 instead of after the first stream has been filled.
 
 The guard: the sandbox's dummy credentials only ever go to a local endpoint. Any other
@@ -24,7 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from sandbox.emit.errors import AwsGuardError, EmitError, EmulatorDownError, StreamNotFoundError
-from sandbox.emit.producer import EmitReport, RetryPolicy, Sleep, send_records
+from sandbox.emit.producer import EmitReport, RetryPolicy, Sleep, send_to_streams
 from sandbox.emit.records import OnBadLine, Records, read_records
 from sandbox.platform.outputs import OutputsMissingError, read_outputs
 from sandbox.settings import Settings
@@ -128,23 +129,21 @@ def emit_file(
 
     policy = RetryPolicy(max_attempts=max_attempts)
     show = _want_progress(progress)
-    reports: dict[str, EmitReport] = {}
     with _progress_bar(show) as add_task:
-        for stream in streams:
-            advance = add_task(stream, len(records.data))
-            report = send_records(
-                stream,
-                records.data,
-                make_client,
-                line_numbers=records.line_numbers,
-                concurrency=concurrency,
-                policy=policy,
-                sleep=sleep,
-                on_progress=advance,
-                endpoint=settings.endpoint_url,
-            )
-            _add_file_findings(report, records)
-            reports[stream] = report
+        advance = {stream: add_task(stream, len(records.data)) for stream in streams}
+        reports = send_to_streams(
+            streams,
+            records.data,
+            make_client,
+            line_numbers=records.line_numbers,
+            concurrency=concurrency,
+            policy=policy,
+            sleep=sleep,
+            on_progress=lambda stream, n: advance[stream](n),
+            endpoint=settings.endpoint_url,
+        )
+    for report in reports.values():
+        _add_file_findings(report, records)
     return reports
 
 

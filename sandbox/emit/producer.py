@@ -1,4 +1,4 @@
-"""Sending records to one delivery stream with PutRecordBatch: retries, concurrency, report.
+"""Sending records to delivery streams with PutRecordBatch: retries, concurrency, reports.
 
 Works with any object that has boto3's ``put_record_batch`` (tests pass a fake). The clients
 must be built with botocore's own retries off, so that :func:`put_batch` is the only retry
@@ -91,7 +91,7 @@ class BatchOutcome:
     error_codes: Counter[str] = field(default_factory=Counter)
 
 
-_Job = Future[tuple[Batch, BatchOutcome]]
+_Job = Future[tuple[Batch, list[BatchOutcome]]]
 
 
 @dataclass
@@ -247,45 +247,94 @@ def send_records(
     one per thread keeps connection pools and retries independent). ``on_progress`` gets the
     number of records finished (sent or given up) after each batch, from the calling thread.
     """
+    reports = send_to_streams(
+        [stream],
+        records,
+        client_factory,
+        line_numbers=line_numbers,
+        concurrency=concurrency,
+        policy=policy,
+        sleep=sleep,
+        on_progress=(lambda _stream, n: on_progress(n)) if on_progress is not None else None,
+        endpoint=endpoint,
+        max_batch_records=max_batch_records,
+        max_batch_bytes=max_batch_bytes,
+    )
+    return reports[stream]
+
+
+def send_to_streams(
+    streams: Sequence[str],
+    records: Sequence[bytes],
+    client_factory: Callable[[], Any],
+    *,
+    line_numbers: Sequence[int] | None = None,
+    concurrency: int = 1,
+    policy: RetryPolicy = RetryPolicy(),
+    sleep: Sleep = time.sleep,
+    on_progress: Callable[[str, int], None] | None = None,
+    endpoint: str = "",
+    max_batch_records: int = MAX_BATCH_RECORDS,
+    max_batch_bytes: int = MAX_BATCH_BYTES,
+) -> dict[str, EmitReport]:
+    """Send ``records`` to every stream in ``streams``; one report per stream, in order.
+
+    The batches are planned once; each worker takes a batch and sends it to every stream in
+    turn, so the streams fill together (one pass over the data, not one per stream) and a
+    server receiving the same batch for two streams gets the calls back to back. Each report's
+    ``seconds`` is the whole run's. ``on_progress(stream, n)`` is called from the calling
+    thread after each batch and stream.
+    """
     if concurrency < 1:
         raise ValueError("concurrency must be >= 1")
+    if len(set(streams)) != len(streams):
+        raise ValueError("each stream may be given only once")
     started = time.perf_counter()
     batches = plan_batches([len(r) for r in records], max_batch_records, max_batch_bytes)
-    report = EmitReport(stream=stream, records=len(records), batches=len(batches))
-    codes: Counter[str] = Counter()
+    reports = {
+        stream: EmitReport(stream=stream, records=len(records), batches=len(batches))
+        for stream in streams
+    }
+    codes: dict[str, Counter[str]] = {stream: Counter() for stream in streams}
     local = threading.local()
 
-    def run(batch: Batch) -> tuple[Batch, BatchOutcome]:
+    def run(batch: Batch) -> tuple[Batch, list[BatchOutcome]]:
         client = getattr(local, "client", None)
         if client is None:
             client = local.client = client_factory()
             local.rng = random.Random()
         start, end = batch
         chunk = records[start:end]
-        return batch, put_batch(client, stream, chunk, policy, sleep, local.rng, endpoint)
+        outcomes = [
+            put_batch(client, stream, chunk, policy, sleep, local.rng, endpoint)
+            for stream in streams
+        ]
+        return batch, outcomes
 
-    def absorb(batch: Batch, outcome: BatchOutcome) -> None:
-        report.sent += outcome.sent
-        report.bytes_sent += outcome.bytes_sent
-        report.retried += outcome.retried
-        report.calls += outcome.calls
-        report.failed += len(outcome.failed)
-        codes.update(outcome.error_codes)
-        room = FAILED_LINES_KEPT - len(report.failed_lines)
-        if outcome.failed and room > 0:
-            start = batch[0]
-            report.failed_lines.extend(
-                line_numbers[start + i] if line_numbers is not None else start + i + 1
-                for i in outcome.failed[:room]
-            )
-        if on_progress is not None:
-            on_progress(batch[1] - batch[0])
+    def absorb(batch: Batch, outcomes: list[BatchOutcome]) -> None:
+        for stream, outcome in zip(streams, outcomes, strict=True):
+            report = reports[stream]
+            report.sent += outcome.sent
+            report.bytes_sent += outcome.bytes_sent
+            report.retried += outcome.retried
+            report.calls += outcome.calls
+            report.failed += len(outcome.failed)
+            codes[stream].update(outcome.error_codes)
+            room = FAILED_LINES_KEPT - len(report.failed_lines)
+            if outcome.failed and room > 0:
+                start = batch[0]
+                report.failed_lines.extend(
+                    line_numbers[start + i] if line_numbers is not None else start + i + 1
+                    for i in outcome.failed[:room]
+                )
+            if on_progress is not None:
+                on_progress(stream, batch[1] - batch[0])
 
     if concurrency == 1:
         for batch in batches:
             absorb(*run(batch))
     else:
-        with ThreadPoolExecutor(concurrency, thread_name_prefix=f"emit-{stream}") as pool:
+        with ThreadPoolExecutor(concurrency, thread_name_prefix="emit") as pool:
             # Keep a bounded window in flight so progress and memory stay smooth.
             queue = iter(batches)
             inflight: set[_Job] = set()
@@ -300,13 +349,15 @@ def send_records(
                 for future in inflight:
                     future.cancel()
                 raise
-    report.error_codes = dict(codes)
-    report.failed_lines.sort()
-    report.seconds = time.perf_counter() - started
-    return report
+    elapsed = time.perf_counter() - started
+    for stream, report in reports.items():
+        report.error_codes = dict(codes[stream])
+        report.failed_lines.sort()
+        report.seconds = elapsed
+    return reports
 
 
-def _drain(inflight: set[_Job], absorb: Callable[[Batch, BatchOutcome], None]) -> set[_Job]:
+def _drain(inflight: set[_Job], absorb: Callable[[Batch, list[BatchOutcome]], None]) -> set[_Job]:
     done, rest = wait(inflight, return_when=FIRST_COMPLETED)
     for future in done:
         absorb(*future.result())  # re-raises a worker's error in this thread
