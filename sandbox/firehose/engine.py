@@ -56,7 +56,7 @@ from sandbox.firehose.error_output import (
 from sandbox.firehose.errors import FirehoseError
 from sandbox.firehose.limits import DEFAULT_ACTIVE_PARTITION_LIMIT, MAX_EVALUATED_PREFIX_CHARS
 from sandbox.firehose.prefixes import object_name
-from sandbox.firehose.processors import ExtractionFailure, MetadataExtractor
+from sandbox.firehose.processors import ExtractionFailure, MetadataExtractor, ResultMemo
 
 __all__ = ["DeliveryEngine", "S3Object"]
 
@@ -65,6 +65,9 @@ ACTIVE_PARTITIONS_EXCEEDED = "DynamicPartitioning.ActivePartitionsLimitExceeded"
 PREFIX_TOO_LONG = "DynamicPartitioning.PrefixTooLong"
 SCHEMA_UNAVAILABLE = "DataFormatConversion.InvalidSchema"
 INTERNAL_ERROR = "InternalError"
+# Buffers of one stream rendered at once when several are due (flush, interval): bounds the
+# memory of objects being built while letting compression use more than one core.
+RENDER_THREADS = 3
 _COUNTER_NAMES = (
     "accepted",
     "delivered",
@@ -113,7 +116,12 @@ class _Write:
 
 class _Stream:
     def __init__(
-        self, name: str, version: str, config: StreamConfig, counters: Counter[str]
+        self,
+        name: str,
+        version: str,
+        config: StreamConfig,
+        counters: Counter[str],
+        memos: dict[tuple[str, tuple[str, ...]], ResultMemo] | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -126,9 +134,13 @@ class _Stream:
         self.pending: deque[_Write] = deque()
         self.partition_refs: Counter[Partition] = Counter()
         self.delivery_lock = threading.Lock()
-        keys = [key for _, key in config.layout.partition_keys]
+        keys = tuple(key for _, key in config.layout.partition_keys)
         query = config.processors.query
-        self.extractor = MetadataExtractor(query, keys) if query and keys else None
+        self.extractor = None
+        if query and keys:
+            # Streams with the same query share the results of records they both receive.
+            memo = memos.setdefault((query, keys), ResultMemo()) if memos is not None else None
+            self.extractor = MetadataExtractor(query, keys, memo)
         self.converter = Converter(config.conversion) if config.conversion else None
 
     def idle(self) -> bool:
@@ -167,6 +179,7 @@ class DeliveryEngine:
         self._streams: dict[str, _Stream] = {}
         self._retired: list[_Stream] = []
         self._counters: dict[str, Counter[str]] = {}
+        self._memos: dict[tuple[str, tuple[str, ...]], ResultMemo] = {}
 
     # --- control plane -----------------------------------------------------------------------
 
@@ -176,7 +189,7 @@ class DeliveryEngine:
         with self._lock:
             counters = self._counters.setdefault(name, Counter())
             old = self._streams.get(name)
-            self._streams[name] = _Stream(name, str(version_id), config, counters)
+            self._streams[name] = _Stream(name, str(version_id), config, counters, self._memos)
             if old is not None:
                 self._retire(old)
         if old is not None:
@@ -283,9 +296,31 @@ class DeliveryEngine:
             for stream in streams:
                 for key in list(stream.buffers):
                     self._detach(stream, key)
-        for stream in streams:
-            self._drain(stream, blocking=True)
+        # Every stream, even one with nothing ready: taking its delivery lock waits for a
+        # delivery in progress (tick's), so everything buffered before the call is delivered.
+        self._drain_all(streams)
         self._cleanup()
+
+    def _drain_all(self, streams: list[_Stream]) -> None:
+        """Drain several streams at once: compression and Parquet writing release the GIL, so
+        one stream's gzip runs while another's conversion runs (each stream stays in order)."""
+        if len(streams) <= 1:
+            for stream in streams:
+                self._drain(stream, blocking=True)
+            return
+        threads = [
+            threading.Thread(
+                target=self._drain,
+                args=(stream,),
+                kwargs={"blocking": True},
+                name=f"firehose-drain-{stream.name}",
+            )
+            for stream in streams
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Per stream: accepted, delivered, errored, buffered records; objects, bytes, ..."""
@@ -313,7 +348,8 @@ class DeliveryEngine:
         if stream.extractor is None:
             return {None: list(records)}, failures
         groups: dict[Partition, list[bytes]] = {}
-        for record, result in zip(records, stream.extractor.extract(records), strict=True):
+        records, results = stream.extractor.partition(records)
+        for record, result in zip(records, results, strict=True):
             if isinstance(result, ExtractionFailure):
                 failures.append(FailedRecord(record, arrival, result.code, result.message))
                 continue
@@ -366,29 +402,56 @@ class DeliveryEngine:
             return
         try:
             while True:
+                batches: list[_Buffer] = []
                 with self._lock:
                     if stream.pending:
                         write: _Write | None = stream.pending[0]
-                        batch = None
                     elif stream.ready:
-                        write, batch = None, stream.ready.popleft()
+                        write = None
+                        while stream.ready and len(batches) < RENDER_THREADS:
+                            batches.append(stream.ready.popleft())
                     else:
                         return
                 if write is not None:
                     if not self._attempt(stream, write):
                         return
                     continue
-                assert batch is not None
-                writes = self._render(stream, batch)
-                with self._lock:
-                    stream.pending.extend(writes)
-                    if batch.error_type is None:
-                        for w in writes:
-                            if w.delivered:
-                                stream.partition_refs[w.partition] += 1
-                        self._release(stream, batch.partition)
+                for batch, writes in zip(batches, self._render_all(stream, batches), strict=True):
+                    with self._lock:
+                        stream.pending.extend(writes)
+                        if batch.error_type is None:
+                            for w in writes:
+                                if w.delivered:
+                                    stream.partition_refs[w.partition] += 1
+                            self._release(stream, batch.partition)
         finally:
             stream.delivery_lock.release()
+
+    def _render_all(self, stream: _Stream, batches: list[_Buffer]) -> list[list[_Write]]:
+        """Render detached buffers, several at once (gzip and the Parquet writer release the
+        GIL); the results keep the buffers' order, which is the order objects are written."""
+        if len(batches) == 1:
+            return [self._render(stream, batches[0])]
+        results: list[list[_Write]] = [[] for _ in batches]
+        errors: list[BaseException] = []
+
+        def render(i: int) -> None:
+            try:
+                results[i] = self._render(stream, batches[i])
+            except BaseException as error:  # _render catches Exception; keep anything else
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=render, args=(i,), name=f"firehose-render-{stream.name}")
+            for i in range(len(batches))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return results
 
     @staticmethod
     def _release(stream: _Stream, partition: Partition) -> None:
@@ -555,3 +618,11 @@ class DeliveryEngine:
             for name in list(self._counters):
                 if name not in live:
                     del self._counters[name]
+            used = {
+                (s.extractor.query, s.extractor.keys)
+                for s in [*self._streams.values(), *self._retired]
+                if s.extractor is not None
+            }
+            for key in list(self._memos):
+                if key not in used:
+                    del self._memos[key]
