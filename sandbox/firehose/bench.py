@@ -10,6 +10,10 @@ batches of 500 through two streams configured like the article's Terraform, then
 
 The sink only counts bytes, so the figure is the engine's own cost (jq, partitioning,
 compression, conversion), single-threaded.
+
+``streams_throughput`` is what ``make bench`` calls the engine-alone ceiling: one engine with
+several streams (the Terraform streams' destinations), each batch put to every stream in turn,
+as the emitter sends them over HTTP, then one flush.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from typing import Any
 
 from sandbox.firehose.engine import DeliveryEngine, S3Object
 
-__all__ = ["ARTICLE_QUERY", "article_destinations", "article_records", "engine_throughput"]
+__all__ = [
+    "ARTICLE_QUERY",
+    "article_destinations",
+    "article_records",
+    "engine_throughput",
+    "streams_throughput",
+]
 
 ARTICLE_QUERY = (
     '{event_name:.name, event_date:.tstamp | split(".")[0] | strptime("%Y-%m-%d %H:%M:%S") '
@@ -136,6 +146,46 @@ def _run(destination: dict[str, Any], records: list[bytes]) -> dict[str, float]:
         "bytes_written": written["bytes"],
         "delivered": stats["delivered"],
         "errored": stats["errored"],
+    }
+
+
+def streams_throughput(
+    destinations: dict[str, dict[str, Any]],
+    records: list[bytes],
+    columns: list[tuple[str, str]] | None = None,
+    batch: int = 500,
+) -> dict[str, Any]:
+    """Records/s of one engine fed every batch on every stream (no HTTP), flushed at the end."""
+    written = {"objects": 0, "bytes": 0}
+
+    def sink(obj: S3Object) -> None:
+        written["objects"] += 1
+        written["bytes"] += len(obj.body)
+
+    schema = list(columns or ARTICLE_COLUMNS)
+    engine = DeliveryEngine(sink, lambda _schema: schema)
+    for name, destination in destinations.items():
+        engine.configure_stream(name, "1", destination)
+    started = time.perf_counter()
+    for i in range(0, len(records), batch):
+        chunk = records[i : i + batch]
+        for name in destinations:
+            engine.put_records(name, chunk)
+    engine.flush()
+    elapsed = time.perf_counter() - started
+    stats = engine.stats()
+    total = len(records) * len(destinations)
+    for counters in stats.values():
+        assert counters["accepted"] == counters["delivered"] + counters["errored"]
+    return {
+        "records": total,
+        "seconds": round(elapsed, 3),
+        "records_per_s": round(total / elapsed),
+        "mb_per_s": round(sum(map(len, records)) * len(destinations) / elapsed / 1e6, 2),
+        "objects": written["objects"],
+        "bytes_written": written["bytes"],
+        "delivered": sum(c["delivered"] for c in stats.values()),
+        "errored": sum(c["errored"] for c in stats.values()),
     }
 
 
