@@ -139,7 +139,8 @@ def test_every_client_and_child_process_gets_the_dummy_credentials(
     kwargs = settings.boto3_kwargs()
     assert (kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"]) == ("test", "test")
     _assert_dummy(client_factory(settings)(), settings)
-    _assert_dummy(boto3.client("glue", **kwargs), settings)
+    # what boto3.client() does in a fresh process (the default session may be cached here)
+    _assert_dummy(boto3.session.Session().client("glue", **kwargs), settings)
 
     emulator = localstack.localstack_environment(settings)
     monkeypatch.setattr("sandbox.platform.terraform.require_terraform", lambda: "terraform")
