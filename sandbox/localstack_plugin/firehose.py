@@ -38,7 +38,7 @@ from sandbox.firehose import (
     validate_destination,
     validate_record,
 )
-from sandbox.localstack_plugin import delivery
+from sandbox.localstack_plugin import delivery, fast_path
 
 
 def _aws_error(error: FirehoseError) -> CommonServiceException:
@@ -67,6 +67,10 @@ def _dynamic_partitioning(destination: dict | None) -> bool:
 
 class SandboxFirehoseProvider(FirehoseProvider):
     """Firehose whose S3 delivery follows the AWS developer guide (see :mod:`sandbox.firehose`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        fast_path.install(self)  # PutRecordBatch without LocalStack's generic parsing
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -260,10 +264,15 @@ class SandboxFirehoseProvider(FirehoseProvider):
         encrypted = self._accept(context, delivery_stream_name, data)
         if encrypted is None:
             return super().put_record_batch(context, delivery_stream_name, records, **kwargs)
+        return self.batch_response(encrypted, len(records))
+
+    @staticmethod
+    def batch_response(encrypted: bool, count: int) -> dict:
+        """PutRecordBatch's answer when all ``count`` records were accepted."""
         return {
             "FailedPutCount": 0,
             "Encrypted": encrypted,
-            "RequestResponses": [{"RecordId": rid} for rid in _record_ids(len(records))],
+            "RequestResponses": [{"RecordId": rid} for rid in _record_ids(count)],
         }
 
     def _put_records(

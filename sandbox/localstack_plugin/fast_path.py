@@ -1,0 +1,182 @@
+"""A short path through LocalStack's gateway for Firehose ``PutRecordBatch``, the hot call of
+``make seed``.
+
+LocalStack answers every request with one generic chain: it parses the body by walking
+botocore's shape for each of the up to 500 records, routes the operation through the service
+skeleton, and serialises the response by walking the output shape again. For a 500-record
+PutRecordBatch that is about 6 us per record on top of the delivery engine's own work
+(``docs/performance.md``). This handler, appended to LocalStack's ``preprocess_request``
+composite (the extension point LocalStack's own S3 provider uses for its CORS handler), answers
+the plain, well-formed calls directly and leaves everything else to the normal chain:
+
+- It takes a request only when it is exactly what an AWS SDK sends for a stream the sandbox
+  delivers: ``POST``, ``X-Amz-Target: Firehose_20150804.PutRecordBatch``, an AWS SigV4
+  ``Authorization`` header whose credential scope names ``firehose``, a JSON object body with
+  only ``DeliveryStreamName`` (a string) and ``Records`` (1 to 500 objects, each with only a
+  ``Data`` member holding strict base64), and the Firehose service running.
+- The records go through the provider's own ``_accept`` (the same AWS limit checks, the same
+  engine). Anything the provider rejects (unknown stream, a stream without an extended S3
+  destination, limits) raises before a record is accepted; the request then continues down the
+  normal chain, which answers it exactly as before, with AWS's error code and message.
+- The response is what LocalStack's JSON serialiser writes for this operation (same body
+  bytes, ``Content-Type``, ``x-amzn-RequestId``); for requests that negotiate another content
+  type, LocalStack's serialiser itself is used. ``context.service``, ``operation``,
+  ``service_request`` and ``service_response`` are set as the skeleton would, so the response
+  handlers (request log, metrics) see the same call.
+
+``SANDBOX_FIREHOSE_FAST_PATH=0`` in LocalStack's environment turns it off (the integration
+tests compare both paths). Not covered: PutRecord (one record per call, nothing to gain).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import threading
+from collections import Counter
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+TARGET = "Firehose_20150804.PutRecordBatch"
+JSON_1_1 = "application/x-amz-json-1.1"
+MAX_RECORDS = 500  # more: the normal chain answers AWS's validation error
+
+_lock = threading.Lock()
+_provider: Any = None
+_installed = False
+# How many calls took the short path, and why others did not (for tests and tuning).
+counters: Counter[str] = Counter()
+
+
+def enabled() -> bool:
+    return os.environ.get("SANDBOX_FIREHOSE_FAST_PATH", "1") != "0"
+
+
+def install(provider: Any) -> None:
+    """Route PutRecordBatch calls to ``provider`` (idempotent; the latest provider wins)."""
+    global _provider, _installed
+    with _lock:
+        _provider = provider
+        if _installed or not enabled():
+            return
+        from localstack.aws.handlers import preprocess_request
+
+        preprocess_request.append(handle_put_record_batch)
+        _installed = True
+
+
+def _skip(reason: str) -> None:
+    counters[f"skipped:{reason}"] += 1
+
+
+def _records(body: bytes) -> tuple[str, list[bytes]] | None:
+    """The stream name and the decoded records of a plain, well-formed request body."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(document, dict) or document.keys() != {"DeliveryStreamName", "Records"}:
+        return None
+    name, records = document["DeliveryStreamName"], document["Records"]
+    if not isinstance(name, str) or not isinstance(records, list):
+        return None
+    if not 1 <= len(records) <= MAX_RECORDS:
+        return None
+    decode = base64.b64decode
+    data = []
+    try:
+        for record in records:
+            # Only {"Data": "<base64>"}; anything else (more members, no Data) goes the long way.
+            if type(record) is not dict or len(record) != 1:
+                return None
+            value = record.get("Data")
+            if type(value) is not str:
+                return None
+            data.append(decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    return name, data
+
+
+def handle_put_record_batch(chain: Any, context: Any, response: Any) -> None:
+    """The ``preprocess_request`` handler; returns without touching anything when not taken."""
+    request = context.request
+    headers = request.headers
+    if request.method != "POST" or headers.get("X-Amz-Target") != TARGET:
+        return
+    provider = _provider
+    if provider is None:
+        return _skip("no provider")
+    authorization = headers.get("Authorization") or ""
+    if not authorization.startswith("AWS4-HMAC-SHA256 ") or "/firehose/aws4_request" not in (
+        authorization
+    ):
+        return _skip("authorization")
+    if (headers.get("Content-Encoding") or "identity") != "identity":
+        return _skip("content-encoding")
+
+    from localstack.aws.accounts import get_account_id_from_access_key_id
+    from localstack.aws.handlers import add_region_from_header, rewrite_region
+    from localstack.services.plugins import SERVICE_PLUGINS
+    from localstack.utils.aws.request_context import extract_access_key_id_from_auth_header
+
+    if not SERVICE_PLUGINS.is_running("firehose"):
+        return _skip("service not running")
+    parsed = _records(request.get_data())
+    if parsed is None:
+        return _skip("body")
+    name, data = parsed
+
+    # What the chain's region and account handlers would set (they run again, harmlessly, if
+    # the request continues down the normal chain).
+    add_region_from_header(chain, context, response)
+    rewrite_region(chain, context, response)
+    access_key = extract_access_key_id_from_auth_header(headers)
+    if not access_key:
+        return _skip("access key")
+    context.account_id = get_account_id_from_access_key_id(access_key)
+
+    from localstack.aws.api import ServiceException
+
+    try:
+        encrypted = provider._accept(context, name, data)
+    except ServiceException:
+        # Nothing was accepted: the normal chain answers with the provider's AWS error.
+        return _skip("provider error")
+    if encrypted is None:  # not a stream the sandbox delivers: LocalStack's own provider
+        return _skip("not extended S3")
+
+    from localstack.aws.spec import load_service
+
+    service = load_service("firehose")
+    operation = service.operation_model("PutRecordBatch")
+    result = provider.batch_response(encrypted, len(data))
+    context.service = service
+    context.operation = operation
+    context.service_request = {
+        "DeliveryStreamName": name,
+        "Records": [{"Data": record} for record in data],
+    }
+    context.service_response = result
+    accept = headers.get("Accept")
+    if headers.get("Content-Type") == JSON_1_1 and accept in (None, "*/*"):
+        # Byte for byte what JSONResponseSerializer writes for this output shape.
+        response.set_response(json.dumps(result).encode())
+        response.status_code = 200
+        response.headers["Content-Type"] = JSON_1_1
+        response.headers["x-amzn-RequestId"] = context.request_id
+    else:
+        from localstack.aws.protocol.serializer import create_serializer
+
+        serialized = create_serializer(service).serialize_to_response(
+            result, operation, headers, context.request_id
+        )
+        response.update_from(serialized)
+    counters["handled"] += 1
+    if counters["handled"] == 1:
+        LOG.info("Firehose PutRecordBatch takes the sandbox's short path (%s)", __name__)
+    chain.stop()
