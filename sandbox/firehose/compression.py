@@ -25,11 +25,12 @@ import struct
 import uuid
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-__all__ = ["COMPRESSION_FORMATS", "Compressed", "compress", "decompress"]
+__all__ = ["COMPRESSION_FORMATS", "Compressed", "compress", "compress_chunks", "decompress"]
 
 COMPRESSION_FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
 _SNAPPY = pa.Codec("snappy")
@@ -49,9 +50,13 @@ def _raw_snappy(chunk: bytes) -> bytes:
     return bytes(_SNAPPY.compress(chunk, asbytes=True))
 
 
-def _gzip(data: bytes) -> bytes:
+def _gzip_compressor() -> zlib._Compress:
     # Level 6 like java.util.zip's default; wbits 31 writes the gzip container.
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return zlib.compressobj(6, zlib.DEFLATED, 31)
+
+
+def _gzip(data: bytes) -> bytes:
+    compressor = _gzip_compressor()
     return compressor.compress(data) + compressor.flush()
 
 
@@ -95,6 +100,17 @@ def compress(data: bytes, compression_format: str | None) -> Compressed:
     if fmt == "HADOOP_SNAPPY":
         return Compressed(_hadoop_snappy(data), ".snappy", "hadoop-snappy")
     raise ValueError(f"unknown CompressionFormat {fmt!r}")
+
+
+def compress_chunks(chunks: Iterable[bytes], compression_format: str | None) -> Compressed:
+    """``compress(b"".join(chunks), ...)``, without the join for GZIP (same bytes: deflate's
+    output does not depend on how its input is split when nothing is flushed in between)."""
+    if (compression_format or "UNCOMPRESSED") != "GZIP":
+        return compress(b"".join(chunks), compression_format)
+    compressor = _gzip_compressor()
+    out = [compressor.compress(chunk) for chunk in chunks]
+    out.append(compressor.flush())
+    return Compressed(b"".join(out), ".gz", "gzip")
 
 
 def _unsnappy(block: bytes) -> bytes:

@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.firehose.compression import compress
+from sandbox.firehose.compression import compress, compress_chunks
 from sandbox.firehose.config import StreamConfig, parse_destination
 from sandbox.firehose.conversion import Converter
 from sandbox.firehose.error_output import (
@@ -553,7 +553,6 @@ class DeliveryEngine:
 
     def _render_data(self, stream: _Stream, batch: _Buffer) -> list[_Write]:
         config = stream.config
-        records = [record for _, members in batch.chunks for record in members]
         moment = self._moment(stream, batch.oldest)
         mapping = (
             dict(zip(config.layout.partition_keys, batch.partition, strict=True))
@@ -564,6 +563,7 @@ class DeliveryEngine:
         name = object_name(stream.name, stream.version, moment, self._random_suffix())
         writes: list[_Write] = []
         if stream.converter is not None:
+            records = [record for _, members in batch.chunks for record in members]
             converter = stream.converter
             catalog = converter.data_catalog_table()
             try:
@@ -596,11 +596,14 @@ class DeliveryEngine:
                     )
                 )
             return writes
-        if config.processors.append_delimiter:
-            body = b"\n".join(records) + b"\n"
-        else:
-            body = b"".join(records)
-        packed = compress(body, config.compression)
+        delimiter = config.processors.append_delimiter
+        # Chunk by chunk: a 64 MiB GZIP buffer is never joined into one body first.
+        pieces = (
+            b"\n".join(members) + b"\n" if delimiter else b"".join(members)
+            for _, members in batch.chunks
+            if members
+        )
+        packed = compress_chunks(pieces, config.compression)
         extension = config.file_extension or packed.extension
         obj = S3Object(
             config.bucket,
@@ -609,7 +612,8 @@ class DeliveryEngine:
             CONTENT_TYPE,
             packed.content_encoding,
         )
-        return [_Write(obj, len(records), 0, batch.partition)]
+        count = sum(len(members) for _, members in batch.chunks)
+        return [_Write(obj, count, 0, batch.partition)]
 
     def _cleanup(self) -> None:
         with self._lock:
