@@ -12,6 +12,7 @@ Example: .venv/bin/python scripts/bench.py --sessions 20000 --runs 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -49,6 +50,77 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.sessions < 1 or args.runs < 1:
         parser.error("--sessions and --runs must be at least 1")
     return args
+
+
+def ingest_and_query(
+    args: argparse.Namespace,
+    wanted: list[str],
+    records: Any,
+    manifest: Path | None,
+    state_root: Path,
+    doc: dict[str, Any],
+    echo: Callable[[str], None],
+) -> tuple[dict, list] | None:
+    """Sandbox and baseline ingest runs, alternated (both LocalStacks up, one busy at a time)
+    so that the machine's load drifts over both alike; then the query pack on the last lake."""
+    deployed = None
+    with contextlib.ExitStack() as stack:
+        sandbox = None
+        if {"sandbox", "queries"} & set(wanted):
+            sandbox = stack.enter_context(stages.sandbox_instance(state_root, echo))
+            deployed = stages.deployed_destinations(*sandbox)
+        plain = None
+        plain_stack = stack.enter_context(contextlib.ExitStack())
+        if "baseline" in wanted:
+            plain = plain_stack.enter_context(stages.plain_instance(state_root, echo))
+            stages.baseline_setup(plain)
+        echo("[ingest: sandbox and baseline runs alternated]")
+        sandbox_runs = args.runs if "sandbox" in wanted else (1 if sandbox else 0)
+        baseline_runs = (args.baseline_runs or args.runs) if plain else 0
+        results: dict[str, list[dict[str, Any]]] = {"sandbox": [], "baseline": []}
+        errors = doc["errors"]
+        for run in range(max(sandbox_runs, baseline_runs)):
+            if run < sandbox_runs and sandbox is not None and "sandbox" not in errors:
+                try:
+                    r = stages.sandbox_run(*sandbox, records, args.concurrency)
+                    results["sandbox"].append(r)
+                    echo(
+                        f"  sandbox ingest run {run + 1}/{sandbox_runs}: "
+                        f"{r['records_per_s']:,.0f} records/s, {r['seconds']:.1f}s "
+                        f"(flush {r['flush_seconds']:.1f}s), "
+                        f"peak RSS {(r['peak_rss_bytes'] or 0) / 1e9:.2f} GB"
+                    )
+                except Exception as exc:
+                    errors["sandbox"] = f"{type(exc).__name__}: {exc}"
+                    traceback.print_exc()
+            if run < baseline_runs and plain is not None and "baseline" not in errors:
+                try:
+                    r = stages.baseline_run(plain, records, args.concurrency)
+                    results["baseline"].append(r)
+                    echo(
+                        f"  baseline ingest run {run + 1}/{baseline_runs}: "
+                        f"{r['records_per_s']:,.0f} records/s, {r['seconds']:.1f}s"
+                    )
+                except Exception as exc:
+                    errors["baseline"] = f"{type(exc).__name__}: {exc}"
+                    traceback.print_exc()
+        if results["sandbox"] and sandbox is not None and "sandbox" in wanted:
+            doc["ingest_sandbox"] = stages.summarise_sandbox(
+                results["sandbox"], sandbox[0], args.concurrency
+            )
+        if results["baseline"]:
+            doc["ingest_baseline"] = stages.summarise_baseline(
+                results["baseline"], args.concurrency
+            )
+        plain_stack.close()  # the baseline's LocalStack is not needed for the queries
+        if "queries" in wanted and sandbox is not None and results["sandbox"]:
+            echo("[queries]")
+            try:
+                doc["queries"] = stages.queries(*sandbox, manifest, args.query_runs, echo)
+            except Exception as exc:
+                errors["queries"] = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+    return deployed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,31 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         doc["events"] = read_manifest(data).events_total
 
     deployed: tuple[dict, list] | None = None
-    if records is not None and {"sandbox", "queries", "engine"} & set(wanted):
+    if records is not None and {"sandbox", "queries", "baseline"} & set(wanted):
         try:
-            with stages.sandbox_instance(state_root, echo) as (settings, outputs):
-                deployed = stages.deployed_destinations(settings, outputs)
-                result = stage(
-                    "sandbox",
-                    lambda: stages.ingest_sandbox(
-                        settings, outputs, records, args.concurrency, args.runs, echo
-                    ),
-                )
-                if result is not None:
-                    doc["ingest_sandbox"] = result
-                if "sandbox" not in wanted and "queries" in wanted:
-                    # The queries need a lake: fill it once (untimed).
-                    stages.ingest_sandbox(settings, outputs, records, args.concurrency, 1, echo)
-                result = stage(
-                    "queries",
-                    lambda: stages.queries(settings, outputs, manifest, args.query_runs, echo),
-                )
-                if result is not None:
-                    doc["queries"] = result
+            deployed = ingest_and_query(args, wanted, records, manifest, state_root, doc, echo)
         except Exception as exc:
             failed = True
-            doc["errors"]["sandbox instance"] = f"{type(exc).__name__}: {exc}"
+            doc["errors"]["instances"] = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
+    failed = failed or bool(doc["errors"])
     if records is not None:
         destinations, columns = deployed if deployed else (None, None)
         result = stage(
@@ -138,15 +193,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         if result is not None:
             doc["engine"] = result
-
-        def baseline() -> dict[str, Any]:
-            with stages.plain_instance(state_root, echo) as settings:
-                runs = args.baseline_runs or args.runs
-                return stages.ingest_baseline(settings, records, args.concurrency, runs, echo)
-
-        result = stage("baseline", baseline)
-        if result is not None:
-            doc["ingest_baseline"] = result
     result = stage("cold-start", lambda: stages.cold_start(state_root, args.cold_runs, echo))
     if result is not None:
         doc["cold_start"] = result

@@ -215,7 +215,8 @@ def _measurements(doc: dict[str, Any]) -> list[list[Any]]:
         rows.append(
             [
                 "cold start (`sandbox up`, fresh state)",
-                "",
+                f"LocalStack {_fmt(cold.get('localstack_seconds'), ' s', 1)}, "
+                f"tflocal init+apply {_fmt(cold.get('terraform_seconds'), ' s', 1)}",
                 _fmt(cold.get("seconds"), " s", 1),
                 "",
                 "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -110,12 +111,33 @@ def sandbox_instance(root: Path, echo: Echo) -> Iterator[tuple[Settings, Any]]:
     localstack.start_host(settings)
     try:
         terraform = Terraform(settings)
-        terraform.init()
-        terraform.apply()
+        with _output_to(settings.state_dir / "terraform.log"):
+            terraform.init()
+            terraform.apply()
         echo(f"  sandbox on port {settings.port} provisioned in {time.monotonic() - started:.1f}s")
         yield settings, read_outputs(settings)
     finally:
         localstack.stop_host(settings)
+
+
+@contextlib.contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (and its children's) to ``path``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 def _wait_plain_healthy(settings: Settings, deadline: float, proc: Any = None) -> dict:
@@ -181,76 +203,66 @@ def _send(
     }
 
 
-def ingest_sandbox(
-    settings: Settings,
-    outputs: Any,
-    records: Records,
-    concurrency: int,
-    runs: int,
-    echo: Echo,
+def sandbox_run(
+    settings: Settings, outputs: Any, records: Records, concurrency: int
 ) -> dict[str, Any]:
-    """Both Terraform streams, first PutRecordBatch to all delivered (flush route)."""
+    """One ingest into both Terraform streams: first PutRecordBatch to all delivered (flush)."""
     pid = localstack.read_pid(settings)
     streams = [outputs.json_stream, outputs.parquet_stream]
-    results = []
-    for run in range(runs):
-        _clear_lake(settings, outputs.bucket)
-        before = admin.stats(settings)
-        with RssSampler(pid or 0) as rss:
-            started = time.perf_counter()
-            sent = _send(settings, streams, records, concurrency)
-            sending = time.perf_counter() - started
-            admin.flush(settings)
-            seconds = time.perf_counter() - started
-        after = admin.stats(settings)
-        delivered = sum(
-            after[s].get(k, 0) - before.get(s, {}).get(k, 0)
-            for s in streams
-            for k in ("delivered", "errored")
-        )
-        if delivered != sent["sent"] or any(after[s].get("buffered") for s in streams):
-            raise PlatformError(
-                f"ingest run {run + 1}: sent {sent['sent']} but {delivered} delivered"
-            )
-        result = {
-            **sent,
-            "records": sent["sent"],
-            "seconds": seconds,
-            "sending_seconds": sending,
-            "flush_seconds": seconds - sending,
-            "records_per_s": sent["sent"] / seconds,
-            "mb_per_s": sent["bytes_sent"] / seconds / 1e6,
-            "peak_rss_bytes": rss.peak if pid else None,
-            "errored": sum(
-                after[s]["errored"] - before.get(s, {}).get("errored", 0) for s in streams
-            ),
-        }
-        results.append(result)
-        echo(
-            f"  sandbox ingest run {run + 1}/{runs}: {result['records_per_s']:,.0f} records/s, "
-            f"{seconds:.1f}s (flush {result['flush_seconds']:.1f}s), "
-            f"peak RSS {(rss.peak or 0) / 1e9:.2f} GB"
-        )
+    _clear_lake(settings, outputs.bucket)
+    before = admin.stats(settings)
+    with RssSampler(pid or 0) as rss:
+        started = time.perf_counter()
+        sent = _send(settings, streams, records, concurrency)
+        sending = time.perf_counter() - started
+        admin.flush(settings)
+        seconds = time.perf_counter() - started
+    after = admin.stats(settings)
+
+    def delta(key: str) -> int:
+        return sum(after[s].get(key, 0) - before.get(s, {}).get(key, 0) for s in streams)
+
+    landed = delta("delivered") + delta("errored")
+    if landed != sent["sent"] or any(after[s].get("buffered") for s in streams):
+        raise PlatformError(f"sent {sent['sent']} records but {landed} were delivered")
+    return {
+        **sent,
+        "records": sent["sent"],
+        "seconds": seconds,
+        "sending_seconds": sending,
+        "flush_seconds": seconds - sending,
+        "records_per_s": sent["sent"] / seconds,
+        "mb_per_s": sent["bytes_sent"] / seconds / 1e6,
+        "peak_rss_bytes": rss.peak if pid else None,
+        "errored": delta("errored"),
+    }
+
+
+def summarise_sandbox(
+    results: list[dict[str, Any]], settings: Settings, concurrency: int
+) -> dict[str, Any]:
     summary = summarise_runs(
         results,
         ["seconds", "sending_seconds", "flush_seconds", "records_per_s", "mb_per_s", "records"],
     )
+    pid = localstack.read_pid(settings)
     summary["peak_rss_bytes"] = max((r["peak_rss_bytes"] or 0) for r in results) or None
+    summary["peak_rss_first_run_bytes"] = results[0]["peak_rss_bytes"]
     summary["vm_hwm_bytes"] = vm_hwm(pid) if pid else None
     summary["errored"] = results[-1]["errored"]
     summary["concurrency"] = concurrency
     return summary
 
 
-def ingest_baseline(
-    settings: Settings, records: Records, concurrency: int, runs: int, echo: Echo
-) -> dict[str, Any]:
-    """The same batches through plain LocalStack's Firehose (a plain S3 destination)."""
+BASELINE_STREAMS = ("baseline-json", "baseline-parquet")
+
+
+def baseline_setup(settings: Settings) -> None:
+    """Two streams with a plain S3 destination on plain LocalStack (one per Terraform stream)."""
     kwargs = settings.boto3_kwargs()
     boto3.client("s3", **kwargs).create_bucket(Bucket=BASELINE_BUCKET)
     firehose = boto3.client("firehose", **kwargs)
-    streams = ["baseline-json", "baseline-parquet"]
-    for name in streams:
+    for name in BASELINE_STREAMS:
         firehose.create_delivery_stream(
             DeliveryStreamName=name,
             DeliveryStreamType="DirectPut",
@@ -260,25 +272,24 @@ def ingest_baseline(
                 "Prefix": f"{name}/",
             },
         )
-    results = []
-    for run in range(runs):
-        _clear_lake(settings, BASELINE_BUCKET)
-        started = time.perf_counter()
-        # LocalStack's own Firehose writes each call's records to S3 before answering.
-        sent = _send(settings, streams, records, concurrency)
-        seconds = time.perf_counter() - started
-        results.append(
-            {
-                "records": sent["sent"],
-                "seconds": seconds,
-                "records_per_s": sent["sent"] / seconds,
-                "mb_per_s": sent["bytes_sent"] / seconds / 1e6,
-            }
-        )
-        echo(
-            f"  baseline ingest run {run + 1}/{runs}: "
-            f"{results[-1]['records_per_s']:,.0f} records/s, {seconds:.1f}s"
-        )
+
+
+def baseline_run(settings: Settings, records: Records, concurrency: int) -> dict[str, Any]:
+    """The same batches through plain LocalStack's Firehose."""
+    _clear_lake(settings, BASELINE_BUCKET)
+    started = time.perf_counter()
+    # LocalStack's own Firehose writes each call's records to S3 before it answers.
+    sent = _send(settings, BASELINE_STREAMS, records, concurrency)
+    seconds = time.perf_counter() - started
+    return {
+        "records": sent["sent"],
+        "seconds": seconds,
+        "records_per_s": sent["sent"] / seconds,
+        "mb_per_s": sent["bytes_sent"] / seconds / 1e6,
+    }
+
+
+def summarise_baseline(results: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
     summary = summarise_runs(results, ["seconds", "records_per_s", "mb_per_s", "records"])
     summary["concurrency"] = concurrency
     return summary
@@ -407,10 +418,18 @@ def cold_start(root: Path, runs: int, echo: Echo) -> dict[str, Any]:
         down_seconds = time.perf_counter() - started
         if proc.returncode != 0:
             raise PlatformError(f"`sandbox up` failed: {(proc.stderr or proc.stdout)[-500:]}")
-        results.append({"seconds": up_seconds, "down_seconds": down_seconds})
+        result: dict[str, float | None] = {"seconds": up_seconds, "down_seconds": down_seconds}
+        # `sandbox up` prints "... healthy ... after 5.1s" and "... applied ... in 12.3s".
+        healthy = re.search(r"healthy at \S+ after ([\d.]+)s", proc.stdout)
+        applied = re.search(r"applied with tflocal in ([\d.]+)s", proc.stdout)
+        result["localstack_seconds"] = float(healthy.group(1)) if healthy else None
+        result["terraform_seconds"] = float(applied.group(1)) if applied else None
+        results.append(result)
         echo(f"  cold start run {run + 1}/{runs}: up {up_seconds:.1f}s, down {down_seconds:.1f}s")
         shutil.rmtree(state, ignore_errors=True)
-    return summarise_runs(results, ["seconds", "down_seconds"])
+    return summarise_runs(
+        results, ["seconds", "down_seconds", "localstack_seconds", "terraform_seconds"]
+    )
 
 
 def load_records(path: Path) -> Records:
