@@ -60,9 +60,10 @@ def ingest_and_query(
     state_root: Path,
     doc: dict[str, Any],
     echo: Callable[[str], None],
-) -> tuple[dict, list] | None:
-    """Sandbox and baseline ingest runs, alternated (both LocalStacks up, one busy at a time)
-    so that the machine's load drifts over both alike; then the query pack on the last lake."""
+) -> None:
+    """Sandbox, baseline and engine-alone runs, alternated (both LocalStacks up, one busy at a
+    time) so that the machine's load drifts over all alike; then the query pack on the last
+    lake."""
     deployed = None
     with contextlib.ExitStack() as stack:
         sandbox = None
@@ -74,12 +75,14 @@ def ingest_and_query(
         if "baseline" in wanted:
             plain = plain_stack.enter_context(stages.plain_instance(state_root, echo))
             stages.baseline_setup(plain)
-        echo("[ingest: sandbox and baseline runs alternated]")
+        echo("[ingest: sandbox, baseline and engine-alone runs alternated]")
         sandbox_runs = args.runs if "sandbox" in wanted else (1 if sandbox else 0)
         baseline_runs = (args.baseline_runs or args.runs) if plain else 0
-        results: dict[str, list[dict[str, Any]]] = {"sandbox": [], "baseline": []}
+        engine_runs = args.runs if "engine" in wanted else 0
+        results: dict[str, list[dict[str, Any]]] = {"sandbox": [], "baseline": [], "engine": []}
         errors = doc["errors"]
-        for run in range(max(sandbox_runs, baseline_runs)):
+        destinations, columns = deployed if deployed else (None, None)
+        for run in range(max(sandbox_runs, baseline_runs, engine_runs)):
             if run < sandbox_runs and sandbox is not None and "sandbox" not in errors:
                 try:
                     r = stages.sandbox_run(*sandbox, records, args.concurrency)
@@ -104,6 +107,17 @@ def ingest_and_query(
                 except Exception as exc:
                     errors["baseline"] = f"{type(exc).__name__}: {exc}"
                     traceback.print_exc()
+            if run < engine_runs and "engine" not in errors:
+                try:
+                    r = stages.engine_run(records, destinations, columns)
+                    results["engine"].append(r)
+                    echo(
+                        f"  engine run {run + 1}/{engine_runs}: "
+                        f"{r['records_per_s']:,.0f} records/s, {r['seconds']:.1f}s"
+                    )
+                except Exception as exc:
+                    errors["engine"] = f"{type(exc).__name__}: {exc}"
+                    traceback.print_exc()
         if results["sandbox"] and sandbox is not None and "sandbox" in wanted:
             doc["ingest_sandbox"] = stages.summarise_sandbox(
                 results["sandbox"], sandbox[0], args.concurrency
@@ -112,6 +126,8 @@ def ingest_and_query(
             doc["ingest_baseline"] = stages.summarise_baseline(
                 results["baseline"], args.concurrency
             )
+        if results["engine"]:
+            doc["engine"] = stages.summarise_engine(results["engine"], list(destinations or {}))
         plain_stack.close()  # the baseline's LocalStack is not needed for the queries
         if "queries" in wanted and sandbox is not None and results["sandbox"]:
             echo("[queries]")
@@ -120,7 +136,6 @@ def ingest_and_query(
             except Exception as exc:
                 errors["queries"] = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
-    return deployed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,20 +192,17 @@ def main(argv: list[str] | None = None) -> int:
     if manifest is not None:
         doc["events"] = read_manifest(data).events_total
 
-    deployed: tuple[dict, list] | None = None
     if records is not None and {"sandbox", "queries", "baseline"} & set(wanted):
         try:
-            deployed = ingest_and_query(args, wanted, records, manifest, state_root, doc, echo)
+            ingest_and_query(args, wanted, records, manifest, state_root, doc, echo)
         except Exception as exc:
             failed = True
             doc["errors"]["instances"] = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
     failed = failed or bool(doc["errors"])
-    if records is not None:
-        destinations, columns = deployed if deployed else (None, None)
-        result = stage(
-            "engine", lambda: stages.engine(records, args.runs, echo, destinations, columns)
-        )
+    if records is not None and "engine" in wanted and "engine" not in doc:
+        # Without a sandbox to alternate with: the article's destinations, runs in a row.
+        result = stage("engine", lambda: stages.engine(records, args.runs, echo))
         if result is not None:
             doc["engine"] = result
     result = stage("cold-start", lambda: stages.cold_start(state_root, args.cold_runs, echo))

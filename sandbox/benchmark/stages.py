@@ -225,6 +225,9 @@ def sandbox_run(
     landed = delta("delivered") + delta("errored")
     if landed != sent["sent"] or any(after[s].get("buffered") for s in streams):
         raise PlatformError(f"sent {sent['sent']} records but {landed} were delivered")
+    # Untimed: save the lake snapshot now rather than during the next stage's measurement.
+    with contextlib.suppress(PlatformError):
+        admin.save_snapshot(settings)
     return {
         **sent,
         "records": sent["sent"],
@@ -298,6 +301,23 @@ def summarise_baseline(results: list[dict[str, Any]], concurrency: int) -> dict[
 # --- engine alone ----------------------------------------------------------------------------
 
 
+def engine_run(
+    records: Records,
+    destinations: dict[str, dict[str, Any]] | None = None,
+    columns: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The delivery engine in-process on the same records and streams, no HTTP."""
+    from sandbox.firehose.bench import article_destinations, streams_throughput
+
+    return streams_throughput(destinations or article_destinations(), records.data, columns)
+
+
+def summarise_engine(results: list[dict[str, Any]], streams: Sequence[str]) -> dict[str, Any]:
+    summary = summarise_runs(results, ["seconds", "records_per_s", "mb_per_s", "records"])
+    summary["streams"] = list(streams)
+    return summary
+
+
 def engine(
     records: Records,
     runs: int,
@@ -305,18 +325,15 @@ def engine(
     destinations: dict[str, dict[str, Any]] | None = None,
     columns: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The delivery engine in-process on the same records and streams, no HTTP."""
-    from sandbox.firehose.bench import article_destinations, streams_throughput
+    """``runs`` engine-alone runs in a row."""
+    from sandbox.firehose.bench import article_destinations
 
     destinations = destinations or article_destinations()
     results = []
     for run in range(runs):
-        result = streams_throughput(destinations, records.data, columns)
-        results.append(result)
-        echo(f"  engine run {run + 1}/{runs}: {result['records_per_s']:,.0f} records/s")
-    summary = summarise_runs(results, ["seconds", "records_per_s", "mb_per_s", "records"])
-    summary["streams"] = list(destinations)
-    return summary
+        results.append(engine_run(records, destinations, columns))
+        echo(f"  engine run {run + 1}/{runs}: {results[-1]['records_per_s']:,.0f} records/s")
+    return summarise_engine(results, list(destinations))
 
 
 def deployed_destinations(
