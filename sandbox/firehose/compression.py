@@ -30,7 +30,14 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-__all__ = ["COMPRESSION_FORMATS", "Compressed", "compress", "compress_chunks", "decompress"]
+__all__ = [
+    "COMPRESSION_FORMATS",
+    "Compressed",
+    "compress",
+    "compress_chunks",
+    "decompress",
+    "gzip_compressor",
+]
 
 COMPRESSION_FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
 _SNAPPY = pa.Codec("snappy")
@@ -50,13 +57,13 @@ def _raw_snappy(chunk: bytes) -> bytes:
     return bytes(_SNAPPY.compress(chunk, asbytes=True))
 
 
-def _gzip_compressor() -> zlib._Compress:
+def gzip_compressor() -> zlib._Compress:
     # Level 6 like java.util.zip's default; wbits 31 writes the gzip container.
     return zlib.compressobj(6, zlib.DEFLATED, 31)
 
 
 def _gzip(data: bytes) -> bytes:
-    compressor = _gzip_compressor()
+    compressor = gzip_compressor()
     return compressor.compress(data) + compressor.flush()
 
 
@@ -107,7 +114,7 @@ def compress_chunks(chunks: Iterable[bytes], compression_format: str | None) -> 
     output does not depend on how its input is split when nothing is flushed in between)."""
     if (compression_format or "UNCOMPRESSED") != "GZIP":
         return compress(b"".join(chunks), compression_format)
-    compressor = _gzip_compressor()
+    compressor = gzip_compressor()
     out = [compressor.compress(chunk) for chunk in chunks]
     out.append(compressor.flush())
     return Compressed(b"".join(out), ".gz", "gzip")
