@@ -161,8 +161,14 @@ def plain_instance(root: Path, echo: Echo) -> Iterator[Settings]:
 
     settings = bench_settings(root, "baseline")
     started = time.monotonic()
-    # start_host waits for Glue and Athena too, which only the sandbox's providers serve.
-    with mock.patch.object(localstack, "_wait_healthy", _wait_plain_healthy):
+    # start_host waits for Glue and Athena too, which only the sandbox's providers serve. The
+    # sandbox's runtime hooks are installed entry points, loaded by any LocalStack from this
+    # venv: without SANDBOX_PERSIST=0 the baseline would snapshot its S3 every 10 s (a core's
+    # worth of work, during its own runs and during the sandbox's).
+    with (
+        mock.patch.object(localstack, "_wait_healthy", _wait_plain_healthy),
+        mock.patch.dict(os.environ, {"SANDBOX_PERSIST": "0"}),
+    ):
         localstack.start_host(settings, sandbox_providers=False)
     try:
         echo(f"  plain LocalStack on port {settings.port} up in {time.monotonic() - started:.1f}s")
