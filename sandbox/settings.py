@@ -83,14 +83,24 @@ def is_local_endpoint(url: str | None) -> bool:
 
 
 def load() -> Settings:
-    """Read the settings from the environment."""
-    return Settings(
+    """Read the settings from the environment.
+
+    The region is the sandbox's own (``SANDBOX_REGION``, default us-east-1, where terraform/
+    deploys), never the user's ``AWS_DEFAULT_REGION``. When the endpoint is local, a named AWS
+    profile is removed from this process's environment: the sandbox uses dummy credentials, and
+    boto3 would otherwise fail on a profile this machine does not know.
+    """
+    settings = Settings(
         host=_env("SANDBOX_HOST", "127.0.0.1"),
         port=int(_env("SANDBOX_PORT", "4566")),
-        region=_env("SANDBOX_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
+        region=_env("SANDBOX_REGION", "us-east-1"),
         state_dir=Path(_env("SANDBOX_STATE_DIR", str(PROJECT_ROOT / ".sandbox"))).resolve(),
         terraform_dir=Path(_env("SANDBOX_TERRAFORM_DIR", str(PROJECT_ROOT / "terraform"))),
         mode=_env("SANDBOX_MODE", "auto"),
         startup_timeout=float(_env("SANDBOX_STARTUP_TIMEOUT", "90")),
         endpoint_override=os.environ.get("SANDBOX_ENDPOINT_URL") or None,
     )
+    if settings.is_local:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            os.environ.pop(name, None)
+    return settings

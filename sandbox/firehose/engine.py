@@ -63,6 +63,7 @@ __all__ = ["DeliveryEngine", "S3Object"]
 CONTENT_TYPE = "application/octet-stream"
 ACTIVE_PARTITIONS_EXCEEDED = "DynamicPartitioning.ActivePartitionsLimitExceeded"
 PREFIX_TOO_LONG = "DynamicPartitioning.PrefixTooLong"
+MAX_S3_KEY_BYTES = 1024
 SCHEMA_UNAVAILABLE = "DataFormatConversion.InvalidSchema"
 INTERNAL_ERROR = "InternalError"
 # Buffers of one stream rendered at once when several are due (flush, interval): bounds the
@@ -393,6 +394,16 @@ class DeliveryEngine:
                 PREFIX_TOO_LONG,
                 f"The evaluated S3 prefix is {len(prefix)} characters long; Prefix cannot be "
                 f"greater than {MAX_EVALUATED_PREFIX_CHARS} characters after it is evaluated.",
+            )
+        # S3 keys are at most 1,024 bytes of UTF-8 ("Naming Amazon S3 objects"); a key S3 would
+        # reject must not reach the sink, where it would block the stream's queue for ever.
+        # Object name: <stream>-<version>-yyyy-MM-dd-HH-mm-ss-<36-char uuid><extension>.
+        key_bytes = len(prefix.encode()) + len(stream.name.encode()) + 80
+        if key_bytes > MAX_S3_KEY_BYTES:
+            return (
+                PREFIX_TOO_LONG,
+                f"The object key would be about {key_bytes} bytes long; S3 keys cannot exceed "
+                f"{MAX_S3_KEY_BYTES} bytes.",
             )
         return None
 

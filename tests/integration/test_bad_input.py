@@ -223,13 +223,6 @@ def test_an_empty_record_is_accepted_as_aws_does(sandbox: SandboxHandle, bucket:
     assert [lake.body(sandbox.client("s3"), bucket, k) for k in keys] == [b"a"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a partition value that keeps the evaluated prefix under 512 characters "
-    "but makes the S3 key longer than 1,024 UTF-8 bytes is never delivered; S3 rejects the key "
-    "and the failed object blocks every later delivery of the stream (sandbox/firehose/engine.py "
-    "_new_partition_problem checks characters, not the key's bytes)",
-)
 def test_a_key_too_long_for_s3_goes_to_the_error_output_without_blocking_the_stream(
     sandbox: SandboxHandle, bucket: str
 ) -> None:

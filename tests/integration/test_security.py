@@ -237,14 +237,6 @@ def test_commands_use_the_dummy_credentials_and_never_print_real_ones(
     assert REAL_SECRET not in log and REAL_TOKEN not in log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in sandbox/settings.py load(): the region comes from the user's "
-    "AWS_DEFAULT_REGION, but terraform/ deploys in var.region (us-east-1), so with any other "
-    "AWS_DEFAULT_REGION in the shell `sandbox emit/seed/query` look in an empty region "
-    "(and LocalStack, started with the same region, snapshots the Glue catalogue of that "
-    "region only)",
-)
 def test_a_users_default_region_does_not_send_the_sandbox_elsewhere(
     sandbox: SandboxHandle, real_credentials_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -159,13 +159,6 @@ def test_partition_values_are_never_evaluated_as_expressions() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug (sandbox/firehose/engine.py _new_partition_problem): the evaluated "
-    "prefix is limited to 512 characters, but a key of more than 1,024 UTF-8 bytes is still "
-    "written; S3 rejects it, the object stays at the head of the stream's pending queue and "
-    "nothing of the stream is delivered again",
-)
 def test_a_key_s3_would_reject_goes_to_the_error_output_and_the_stream_goes_on() -> None:
     engine, sink = _engine()
     too_long = _record("事件" * 200, VALID_TSTAMPS[0])  # 400 characters, 1,200 bytes

@@ -153,13 +153,6 @@ def test_every_client_and_child_process_gets_the_dummy_credentials(
     assert "AWS_ENDPOINT_URL" not in emulator
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the sandbox's boto3 clients (sandbox/emit/emitter.py client_factory, "
-    "sandbox/query/session.py, sandbox/seed.py) are built from sessions that resolve "
-    "AWS_PROFILE, so a profile missing from ~/.aws/config raises ProfileNotFound (a traceback "
-    "from `sandbox emit` and `seed`, an error from `query`) although the sandbox never needs it",
-)
 def test_a_profile_the_machine_does_not_know_is_ignored(
     real_profile: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
