@@ -11,6 +11,11 @@ are caught inside jq (``try ... catch``) per record. Only a batch holding invali
 stops at the first parse error) is split in halves until the bad records are isolated, so one
 bad record costs about log2(batch) extra jq calls.
 
+With :func:`use_workers` (the LocalStack plugin turns it on), large batches are evaluated by
+jq in helper processes (:mod:`~sandbox.firehose.jq_worker`), so that the request threads keep
+the GIL for the rest of their work; the results are the same, and any worker failure falls back
+to evaluating in-process.
+
 A :class:`ResultMemo` remembers the last results of one query per record (the engine shares
 one between the streams that use the same query): jq's parser costs about 8 us per record, and
 the article sends every record to two streams with the same query. Only queries whose result
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 import jq
 
 from sandbox.firehose.errors import InvalidArgumentError
+from sandbox.firehose.jq_worker import JqWorkers, WorkerUnavailable
 
 __all__ = [
     "METADATA_EXTRACTION_FAILED",
@@ -47,6 +53,7 @@ __all__ = [
     "ResultMemo",
     "compile_query",
     "is_deterministic",
+    "use_workers",
 ]
 
 METADATA_EXTRACTION_FAILED = "DynamicPartitioning.MetadataExtractionFailed"
@@ -83,6 +90,18 @@ def compile_query(query: str) -> jq._Program:
         f'else {{"{_ERROR_KEY}": "{NON_JSON}"}} end)]'
     )
     return jq.compile(wrapped)
+
+
+# Batches smaller than this are evaluated in-process (a worker round trip costs ~0.4 ms).
+MIN_WORKER_TEXT = 16 * 1024
+_workers: JqWorkers | None = None
+
+
+def use_workers(workers: JqWorkers | None) -> JqWorkers | None:
+    """Evaluate large batches in ``workers`` from now on (None: in-process); returns the old."""
+    global _workers
+    previous, _workers = _workers, workers
+    return previous
 
 
 def is_deterministic(query: str) -> bool:
@@ -196,7 +215,7 @@ class MetadataExtractor:
             self._split(records, indexes, results)
             return
         try:
-            outputs = self._program.input_text(text).all()
+            outputs = self._run(text)
         except ValueError:
             outputs = None
         if outputs is not None and self._aligned(outputs, indexes):
@@ -207,6 +226,16 @@ class MetadataExtractor:
             results[indexes[0]] = ExtractionFailure(METADATA_EXTRACTION_FAILED, NON_JSON)
             return
         self._split(records, indexes, results)
+
+    def _run(self, text: str) -> list:
+        """The wrapped program's outputs for ``text``; ``ValueError`` when jq rejects it."""
+        workers = _workers
+        if workers is not None and len(text) >= MIN_WORKER_TEXT:
+            try:
+                return workers.run(self.query, text)
+            except WorkerUnavailable:
+                pass  # the same evaluation, in this process
+        return self._program.input_text(text).all()
 
     def _split(
         self,

@@ -38,6 +38,8 @@ from sandbox.firehose import (
     validate_destination,
     validate_record,
 )
+from sandbox.firehose.jq_worker import JqWorkers
+from sandbox.firehose.processors import use_workers
 from sandbox.localstack_plugin import delivery, fast_path
 
 
@@ -71,6 +73,10 @@ class SandboxFirehoseProvider(FirehoseProvider):
     def __init__(self) -> None:
         super().__init__()
         fast_path.install(self)  # PutRecordBatch without LocalStack's generic parsing
+        # jq (MetadataExtraction) in helper processes, off the GIL; SANDBOX_JQ_WORKERS=0: not.
+        workers = int(os.environ.get("SANDBOX_JQ_WORKERS") or "1")
+        if workers > 0:
+            use_workers(JqWorkers(workers))
 
     # --- helpers -------------------------------------------------------------------------------
 
