@@ -243,25 +243,23 @@ def seed(
     Example: sandbox seed --sessions 2000
     """
     from sandbox import seed as seed_module
-    from sandbox.emit import EmitError, check_endpoint, resolve_streams
+    from sandbox.emit import check_endpoint, resolve_streams
 
+    # EmitError is a PlatformError: @friendly turns it into a one-line ClickException.
     settings = settings_module.load()
-    try:
-        check_endpoint(settings, allow_aws)  # the AWS guard comes before anything else
-        streams = resolve_streams(stream, settings)
-        report = seed_module.seed(
-            settings,
-            sessions,
-            seed_value,
-            streams=streams,
-            concurrency=concurrency,
-            progress=False if quiet else None,
-            allow_aws=allow_aws,
-            force=force,
-            echo=click.echo,
-        )
-    except EmitError as exc:
-        raise click.ClickException(str(exc)) from exc
+    check_endpoint(settings, allow_aws)  # the AWS guard comes before anything else
+    streams = resolve_streams(stream, settings)
+    report = seed_module.seed(
+        settings,
+        sessions,
+        seed_value,
+        streams=streams,
+        concurrency=concurrency,
+        progress=False if quiet else None,
+        allow_aws=allow_aws,
+        force=force,
+        echo=click.echo,
+    )
     for line in seed_module.format_report(report):
         click.echo(line)
     failed = sum(r.failed + r.rejected_oversize for r in report.emitted.values())
