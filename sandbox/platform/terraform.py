@@ -1,7 +1,11 @@
 """Applying the production Terraform (``terraform/``) to the emulator with ``tflocal``.
 
-The Terraform folder is never edited: ``tflocal`` writes its git-ignored endpoint override file
-there, state and ``.terraform`` live under the sandbox's state folder, and the provider comes from
+The Terraform folder is never edited: ``tflocal`` runs in a working copy of it under the sandbox's
+state folder (refreshed before every command), so its endpoint override file never lands in
+``terraform/``. A ``tflocal`` killed mid-run (it only cleans up on SIGINT) would otherwise leave
+``localstack_providers_override.tf`` behind, and every later ``tflocal`` refuses to run ("already
+exists"); two sandboxes applying the same folder would collide the same way. State and
+``.terraform`` live under the state folder too, and the provider comes from
 the registry, or from a local filesystem mirror when one is configured or discovered (machines
 without access to the Terraform registry). The mirror is an option, never a requirement.
 """
@@ -78,6 +82,33 @@ def cli_config(settings: Settings, mirror: Path | None) -> Path:
     return path
 
 
+# tflocal's default LS_PROVIDERS_FILE.
+OVERRIDE_FILE = "localstack_providers_override.tf"
+_NOT_COPIED = shutil.ignore_patterns(
+    ".terraform", ".git", "*.tfstate", "*.tfstate.*", "*.tfplan", OVERRIDE_FILE
+)
+
+
+def stage_working_copy(source: Path, target: Path) -> Path:
+    """Refresh ``target`` from ``source``: same configuration, no stale override or state.
+
+    The dependency lock file that ``init`` may have written in ``target`` is kept unless the
+    source has its own, so ``apply`` after ``init`` sees the providers ``init`` selected.
+    """
+    if not source.is_dir():
+        raise PlatformError(f"Terraform folder {source} does not exist; set SANDBOX_TERRAFORM_DIR.")
+    if target.exists():
+        for entry in target.iterdir():
+            if entry.name == ".terraform.lock.hcl":
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    shutil.copytree(source, target, ignore=_NOT_COPIED, dirs_exist_ok=True)
+    return target
+
+
 def tflocal_path() -> str:
     candidate = Path(sys.executable).parent / "tflocal"
     if candidate.exists():
@@ -108,7 +139,8 @@ class Terraform:
                 "provisions a local emulator. Use plain `terraform` for real AWS."
             )
         self.settings = settings
-        self.dir = settings.terraform_dir
+        self.source = settings.terraform_dir
+        self.dir = settings.state_dir / "terraform-config"
         self.state = settings.state_dir / "terraform.tfstate"
 
     def environment(self) -> dict[str, str]:
@@ -128,6 +160,8 @@ class Terraform:
                 "TF_IN_AUTOMATION": "1",
                 "TF_INPUT": "0",
                 "TF_CMD": terraform,
+                # terraform-local is pinned; its "use lstk" banner on every command is noise here.
+                "DISABLE_DEPRECATION_NOTICE": "1",
             }
         )
         return env
@@ -135,10 +169,13 @@ class Terraform:
     def run(
         self, *args: str, capture: bool = False, check: bool = True
     ) -> subprocess.CompletedProcess:
+        tflocal = tflocal_path()
+        env = self.environment()
+        stage_working_copy(self.source, self.dir)
         proc = subprocess.run(
-            [tflocal_path(), *args],
+            [tflocal, *args],
             cwd=self.dir,
-            env=self.environment(),
+            env=env,
             capture_output=capture,
             text=True,
             check=False,

@@ -49,3 +49,34 @@ def test_refuses_to_provision_anything_but_a_local_endpoint(tmp_path: Path) -> N
     settings = Settings(state_dir=tmp_path, endpoint_override="https://sts.amazonaws.com")
     with pytest.raises(PlatformError, match="Refusing"):
         terraform.Terraform(settings)
+
+
+def test_tflocal_runs_in_a_working_copy_that_a_killed_run_cannot_poison(tmp_path: Path) -> None:
+    source = tmp_path / "terraform"
+    source.mkdir()
+    (source / "main.tf").write_text("# main\n")
+    (source / "gone.tf").write_text("# removed later\n")
+    (source / "terraform.tfstate").write_text("{}")
+    (source / ".terraform").mkdir()
+    # What a tflocal killed by SIGTERM leaves behind in the user's folder.
+    (source / terraform.OVERRIDE_FILE).write_text("# stale\n")
+    work = tmp_path / "state" / "terraform-config"
+
+    terraform.stage_working_copy(source, work)
+    assert sorted(p.name for p in work.iterdir()) == ["gone.tf", "main.tf"]
+
+    # init wrote a lock file and tflocal was killed again inside the copy.
+    (work / ".terraform.lock.hcl").write_text("# lock\n")
+    (work / terraform.OVERRIDE_FILE).write_text("# stale\n")
+    (source / "gone.tf").unlink()
+    (source / "main.tf").write_text("# edited\n")
+    terraform.stage_working_copy(source, work)
+
+    assert sorted(p.name for p in work.iterdir()) == [".terraform.lock.hcl", "main.tf"]
+    assert (work / "main.tf").read_text() == "# edited\n"
+    assert (source / terraform.OVERRIDE_FILE).exists()  # the user's folder is never edited
+
+
+def test_a_missing_terraform_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PlatformError, match="SANDBOX_TERRAFORM_DIR"):
+        terraform.stage_working_copy(tmp_path / "nope", tmp_path / "work")
