@@ -69,6 +69,10 @@ def localstack_environment(settings: Settings, *, sandbox_providers: bool = True
             "AWS_DEFAULT_REGION": settings.region,
             "SANDBOX_STATE_DIR": str(settings.state_dir),
             "PYTHONUNBUFFERED": "1",
+            # glibc gives each thread that allocates its own arena; with LocalStack's request
+            # threads and the delivery threads the freed memory stays spread over them and the
+            # process grows with each ingest (docs/performance.md, "Memory").
+            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
         }
     )
     if sandbox_providers:

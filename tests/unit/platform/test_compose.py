@@ -34,6 +34,7 @@ def test_only_the_platform_services_run_with_the_sandbox_providers() -> None:
     assert environment["SERVICES"] == SERVICES
     for key, value in PROVIDER_OVERRIDES.items():
         assert environment[key] == value
+    assert str(environment["MALLOC_ARENA_MAX"]) == "2"  # as in host mode
 
 
 def test_healthcheck_probes_localstack_health() -> None:
