@@ -52,8 +52,15 @@ def up(skip_terraform: bool) -> None:
     from sandbox.platform.terraform import Terraform, require_terraform
 
     settings = settings_module.load()
+    # Fail before starting anything: a refusal after LocalStack started would leave it running.
+    terraform = None if skip_terraform else Terraform(settings)  # refuses a non-local endpoint
     if not skip_terraform:
-        require_terraform()  # fail before starting anything
+        require_terraform()
+    elif not settings.is_local:
+        raise PlatformError(
+            f"`sandbox up` starts a local emulator, but the endpoint is {settings.endpoint_url}; "
+            "unset SANDBOX_ENDPOINT_URL."
+        )
     started = time.monotonic()
     already = localstack.health(settings) is not None and (
         localstack.read_pid(settings) is not None or localstack.recorded_mode(settings) == "docker"
@@ -63,9 +70,8 @@ def up(skip_terraform: bool) -> None:
         f"LocalStack {localstack.LOCALSTACK_VERSION} ({mode} mode) healthy at "
         f"{settings.endpoint_url} after {time.monotonic() - started:.1f}s"
     )
-    if skip_terraform:
+    if terraform is None:
         return
-    terraform = Terraform(settings)
     if not already:
         restored = _wait_for_restore(settings)
         if restored.get("buckets"):

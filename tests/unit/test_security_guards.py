@@ -92,7 +92,8 @@ def test_up_never_applies_terraform_to_a_non_local_endpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran: list[tuple[str, ...]] = []
-    monkeypatch.setattr(localstack, "start", lambda settings: "host")
+    started: list[str] = []
+    monkeypatch.setattr(localstack, "start", lambda settings: started.append("up") or "host")
     monkeypatch.setattr(localstack, "health", lambda settings, timeout=2.0: None)
     monkeypatch.setattr(Terraform, "run", lambda self, *args, **kw: ran.append(args))
     env = {"SANDBOX_ENDPOINT_URL": AWS_ENDPOINT, "SANDBOX_STATE_DIR": str(tmp_path), **REAL}
@@ -100,6 +101,12 @@ def test_up_never_applies_terraform_to_a_non_local_endpoint(
     assert result.exit_code == 1
     assert "Refusing to run tflocal against" in result.output
     assert ran == []
+    assert started == []  # refused before starting an emulator it would then leave running
+
+    result = CliRunner().invoke(main, ["up", "--skip-terraform"], env=env)
+    assert result.exit_code == 1
+    assert "unset SANDBOX_ENDPOINT_URL" in result.output
+    assert started == []
 
 
 @pytest.fixture
