@@ -191,6 +191,17 @@ def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
     return catalogue
 
 
+def _write_durably(path: Path, body: bytes) -> None:
+    """Write ``body`` to ``path`` whole and on disk before the index that names it is replaced:
+    a power cut after the index was saved must not leave it pointing at a truncated body."""
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as handle:
+        handle.write(body)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
 def export_snapshot(s3: Any, glue: Any | None, root: Path) -> SnapshotReport:
     """Save every bucket, object and Glue entity into ``root``; only changed bodies are written."""
     started = time.monotonic()
@@ -219,9 +230,7 @@ def export_snapshot(s3: Any, glue: Any | None, root: Path) -> SnapshotReport:
                     entry["File"] = _version_file(name, key, entry["ETag"])
                     path = root / entry["File"]
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_bytes(body)
-                    os.replace(tmp, path)
+                    _write_durably(path, body)
                     for field_name in ("ContentType", "ContentEncoding", "Metadata"):
                         if response.get(field_name):
                             entry[field_name] = response[field_name]
