@@ -57,7 +57,7 @@ class SeedReport:
 
 def data_file_for(settings: Settings) -> Path:
     """The default events file, whose manifest ``sandbox analyze`` and ``stats`` compare with."""
-    return settings.data_dir / "events.jsonl"
+    return settings.events_file()
 
 
 def ensure_data(settings: Settings, sessions: int, seed: int) -> tuple[Path, Manifest, bool]:

@@ -64,6 +64,11 @@ class Settings:
     def data_dir(self) -> Path:
         return self.state_dir / "data"
 
+    def events_file(self, gzip: bool = False) -> Path:
+        """The generated data set that ``generate``/``seed`` write and ``emit`` reads by default;
+        its manifest (``events.manifest.json`` beside it) is what ``analyze``/``stats`` check."""
+        return self.data_dir / ("events.jsonl.gz" if gzip else "events.jsonl")
+
     def boto3_kwargs(self) -> dict[str, str]:
         """Keyword arguments for ``boto3.client`` against the sandbox (dummy credentials)."""
         return {

@@ -14,8 +14,7 @@ from sandbox.generate.manifest import manifest_path
 
 def default_events_file(gzip: bool = False) -> Path:
     """Where ``generate`` writes and ``emit`` reads when no path is given."""
-    name = "events.jsonl.gz" if gzip else "events.jsonl"
-    return settings_module.load().data_dir / name
+    return settings_module.load().events_file(gzip)
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:

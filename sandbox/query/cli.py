@@ -195,7 +195,9 @@ def query_command(
 
 
 def _default_manifest() -> Path | None:
-    path = settings_module.load().data_dir / "events.manifest.json"
+    from sandbox.generate.manifest import manifest_path
+
+    path = manifest_path(settings_module.load().events_file())
     return path if path.exists() else None
 
 
