@@ -159,15 +159,34 @@ def _bucket_settings(s3: Any, bucket: str) -> dict[str, Any]:
     return settings
 
 
+def _glue_arn(glue: Any, catalog_id: str, *path: str) -> str:
+    """``arn:aws:glue:<region>:<account>:database/<db>`` or ``...:table/<db>/<table>``
+    (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html)."""
+    region = glue.meta.region_name
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if "gov" in region else "aws"
+    return f"arn:{partition}:glue:{region}:{catalog_id}:{path[0]}/{'/'.join(path[1:])}"
+
+
+def _glue_tags(glue: Any, arn: str) -> dict[str, str]:
+    """Tags of a Glue resource (Terraform's ``tags``), so a restored catalogue plans clean."""
+    return dict(glue.get_tags(ResourceArn=arn).get("Tags") or {})
+
+
 def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
     catalogue: dict[str, Any] = {"databases": []}
     for page in glue.get_paginator("get_databases").paginate():
         for database in page["DatabaseList"]:
             tables: list[dict[str, Any]] = []
+            catalog_id = str(database.get("CatalogId") or "")
             entry = {
                 "Database": {k: v for k, v in database.items() if k in _DATABASE_INPUT_FIELDS},
                 "Tables": tables,
             }
+            if catalog_id:
+                entry["CatalogId"] = catalog_id
+                entry["Tags"] = _glue_tags(
+                    glue, _glue_arn(glue, catalog_id, "database", database["Name"])
+                )
             report.databases += 1
             for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=database["Name"]):
                 for table in tpage["TableList"]:
@@ -179,12 +198,14 @@ def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
                             {k: v for k, v in p.items() if k in _PARTITION_INPUT_FIELDS}
                             for p in ppage["Partitions"]
                         )
-                    tables.append(
-                        {
-                            "Table": {k: v for k, v in table.items() if k in _TABLE_INPUT_FIELDS},
-                            "Partitions": partitions,
-                        }
-                    )
+                    table_entry = {
+                        "Table": {k: v for k, v in table.items() if k in _TABLE_INPUT_FIELDS},
+                        "Partitions": partitions,
+                    }
+                    if catalog_id:
+                        arn = _glue_arn(glue, catalog_id, "table", database["Name"], table["Name"])
+                        table_entry["Tags"] = _glue_tags(glue, arn)
+                    tables.append(table_entry)
                     report.tables += 1
                     report.partitions += len(partitions)
             catalogue["databases"].append(entry)
@@ -298,6 +319,10 @@ def _restore_glue(glue: Any, catalogue: dict[str, Any], report: SnapshotReport) 
         except Exception as exc:
             if _code(exc) != "AlreadyExistsException":
                 raise
+        catalog_id = entry.get("CatalogId")
+        if catalog_id and entry.get("Tags"):
+            arn = _glue_arn(glue, catalog_id, "database", database["Name"])
+            glue.tag_resource(ResourceArn=arn, TagsToAdd=entry["Tags"])
         report.databases += 1
         for table_entry in entry.get("Tables", []):
             table = table_entry["Table"]
@@ -307,6 +332,9 @@ def _restore_glue(glue: Any, catalogue: dict[str, Any], report: SnapshotReport) 
                 if _code(exc) != "AlreadyExistsException":
                     raise
                 glue.update_table(DatabaseName=database["Name"], TableInput=table)
+            if catalog_id and table_entry.get("Tags"):
+                arn = _glue_arn(glue, catalog_id, "table", database["Name"], table["Name"])
+                glue.tag_resource(ResourceArn=arn, TagsToAdd=table_entry["Tags"])
             report.tables += 1
             partitions = table_entry.get("Partitions", [])
             for start in range(0, len(partitions), 100):  # BatchCreatePartition takes <= 100

@@ -140,3 +140,24 @@ def test_an_unfinished_index_write_keeps_the_previous_snapshot(
     before = json.loads((tmp_path / "index.json").read_text())
     (tmp_path / "leftover.tmp").write_text("{half")  # what a crash mid-write leaves
     assert persistence.read_index(tmp_path) == before
+
+
+def test_glue_tags_survive_a_restart(aws: tuple[Any, Any], tmp_path: Path) -> None:
+    # Terraform's default_tags land on the Glue database; lost tags made the first `make up`
+    # after a restart plan an in-place update of aws_glue_catalog_database.
+    s3, glue = aws
+    _populate(s3, glue)
+    db_arn = f"arn:aws:glue:{REGION}:123456789012:database/db"
+    table_arn = f"arn:aws:glue:{REGION}:123456789012:table/db/t"
+    glue.tag_resource(ResourceArn=db_arn, TagsToAdd={"Project": "sandbox", "ManagedBy": "tf"})
+    glue.tag_resource(ResourceArn=table_arn, TagsToAdd={"Owner": "data"})
+    persistence.export_snapshot(s3, glue, tmp_path)
+
+    # a restarted emulator: no database, no tags
+    glue.untag_resource(ResourceArn=db_arn, TagsToRemove=["Project", "ManagedBy"])
+    glue.untag_resource(ResourceArn=table_arn, TagsToRemove=["Owner"])
+    glue.delete_database(Name="db")
+
+    assert persistence.import_snapshot(s3, glue, tmp_path, REGION).errors == []
+    assert glue.get_tags(ResourceArn=db_arn)["Tags"] == {"Project": "sandbox", "ManagedBy": "tf"}
+    assert glue.get_tags(ResourceArn=table_arn)["Tags"] == {"Owner": "data"}
