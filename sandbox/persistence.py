@@ -2,7 +2,7 @@
 
 The free LocalStack keeps state in memory only. The sandbox saves what a user cannot cheaply
 rebuild -- every S3 bucket with its objects and settings, and every Glue database, table and
-partition -- into ``<state>/persist/``, and loads it back into a fresh emulator. Everything else
+partition with database and table tags -- into ``<state>/persist/``, and loads it back into a fresh emulator. Everything else
 (IAM, Firehose streams, log groups, the Athena workgroup) is re-created by ``terraform apply``.
 
 Works on any boto3-compatible S3 and Glue clients: inside LocalStack the plugin passes its
@@ -12,7 +12,7 @@ Layout: ``objects/<aa>/<sha256 of bucket/key/ETag>`` holds each version of a bod
 ``File``; snapshots from before versioned bodies name ``<sha256 of bucket/key>``, still read);
 ``index.json`` lists buckets, objects (with ETag, so an export only rewrites what changed) and the
 Glue catalogue. The index is written last, to a temporary file then renamed, and a changed object
-gets a new body file instead of overwriting the one the current index names: a crash (SIGKILL)
+gets a new body file (fsynced) instead of overwriting the one the current index names: a crash
 at any point of an export leaves the previous snapshot whole, never a half-written or mixed one.
 Body files no index names (superseded versions, leftovers of a crashed export) are removed after
 the index is replaced.
