@@ -2,8 +2,9 @@
 
 The free LocalStack keeps state in memory only. The sandbox saves what a user cannot cheaply
 rebuild -- every S3 bucket with its objects and settings, and every Glue database, table and
-partition with database and table tags -- into ``<state>/persist/``, and loads it back into a fresh emulator. Everything else
-(IAM, Firehose streams, log groups, the Athena workgroup) is re-created by ``terraform apply``.
+partition with database and table tags -- into ``<state>/persist/``, and loads it back into a
+fresh emulator. Everything else (IAM, Firehose streams, log groups, the Athena workgroup) is
+re-created by ``terraform apply``.
 
 Works on any boto3-compatible S3 and Glue clients: inside LocalStack the plugin passes its
 internal clients (see :mod:`sandbox.localstack_plugin.persistence_hooks`).
