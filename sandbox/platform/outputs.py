@@ -1,13 +1,15 @@
 """The Terraform outputs, which every stage reads instead of hard-coding resource names.
 
 ``make up`` (``sandbox up``) saves ``terraform output -json`` to ``<state>/terraform-outputs.json``
-after each apply; :func:`read_outputs` reads that file, or asks Terraform when it is missing.
+after each apply; :func:`read_outputs` reads that file, or, when it is missing, the outputs
+recorded in the sandbox's own state file (``<state>/terraform.tfstate``). It never runs
+``terraform`` in ``terraform/``: there, a production backend (S3 state) would be read with the
+user's real credentials, or local production state would hand production names to the sandbox.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,17 +68,11 @@ def read_outputs(settings: Settings) -> Outputs:
     path = outputs_file(settings)
     if path.exists():
         return Outputs.from_terraform(json.loads(path.read_text()))
+    state = settings.state_dir / "terraform.tfstate"
     try:
-        proc = subprocess.run(
-            ["terraform", "output", "-json"],
-            cwd=settings.terraform_dir,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise OutputsMissingError("The platform is not provisioned; run `make up`.") from exc
-    raw = json.loads(proc.stdout) if proc.returncode == 0 and proc.stdout.strip() else {}
+        raw = json.loads(state.read_text()).get("outputs") or {}
+    except (OSError, ValueError, AttributeError):
+        raw = {}
     if not raw:
         raise OutputsMissingError("The platform is not provisioned; run `make up`.")
     return Outputs.from_terraform(raw)
