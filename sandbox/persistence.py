@@ -168,9 +168,15 @@ def _glue_arn(glue: Any, catalog_id: str, *path: str) -> str:
     return f"arn:{partition}:glue:{region}:{catalog_id}:{path[0]}/{'/'.join(path[1:])}"
 
 
-def _glue_tags(glue: Any, arn: str) -> dict[str, str]:
+def _glue_tags(glue: Any, catalog_id: str, *path: str) -> dict[str, str]:
     """Tags of a Glue resource (Terraform's ``tags``), so a restored catalogue plans clean."""
+    arn = _glue_arn(glue, catalog_id, *path)
     return dict(glue.get_tags(ResourceArn=arn).get("Tags") or {})
+
+
+def _restore_glue_tags(glue: Any, catalog_id: str | None, tags: Any, *path: str) -> None:
+    if catalog_id and tags:
+        glue.tag_resource(ResourceArn=_glue_arn(glue, catalog_id, *path), TagsToAdd=tags)
 
 
 def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
@@ -185,9 +191,7 @@ def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
             }
             if catalog_id:
                 entry["CatalogId"] = catalog_id
-                entry["Tags"] = _glue_tags(
-                    glue, _glue_arn(glue, catalog_id, "database", database["Name"])
-                )
+                entry["Tags"] = _glue_tags(glue, catalog_id, "database", database["Name"])
             report.databases += 1
             for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=database["Name"]):
                 for table in tpage["TableList"]:
@@ -204,8 +208,9 @@ def _export_glue(glue: Any, report: SnapshotReport) -> dict[str, Any]:
                         "Partitions": partitions,
                     }
                     if catalog_id:
-                        arn = _glue_arn(glue, catalog_id, "table", database["Name"], table["Name"])
-                        table_entry["Tags"] = _glue_tags(glue, arn)
+                        table_entry["Tags"] = _glue_tags(
+                            glue, catalog_id, "table", database["Name"], table["Name"]
+                        )
                     tables.append(table_entry)
                     report.tables += 1
                     report.partitions += len(partitions)
@@ -321,9 +326,7 @@ def _restore_glue(glue: Any, catalogue: dict[str, Any], report: SnapshotReport) 
             if _code(exc) != "AlreadyExistsException":
                 raise
         catalog_id = entry.get("CatalogId")
-        if catalog_id and entry.get("Tags"):
-            arn = _glue_arn(glue, catalog_id, "database", database["Name"])
-            glue.tag_resource(ResourceArn=arn, TagsToAdd=entry["Tags"])
+        _restore_glue_tags(glue, catalog_id, entry.get("Tags"), "database", database["Name"])
         report.databases += 1
         for table_entry in entry.get("Tables", []):
             table = table_entry["Table"]
@@ -333,9 +336,9 @@ def _restore_glue(glue: Any, catalogue: dict[str, Any], report: SnapshotReport) 
                 if _code(exc) != "AlreadyExistsException":
                     raise
                 glue.update_table(DatabaseName=database["Name"], TableInput=table)
-            if catalog_id and table_entry.get("Tags"):
-                arn = _glue_arn(glue, catalog_id, "table", database["Name"], table["Name"])
-                glue.tag_resource(ResourceArn=arn, TagsToAdd=table_entry["Tags"])
+            _restore_glue_tags(
+                glue, catalog_id, table_entry.get("Tags"), "table", database["Name"], table["Name"]
+            )
             report.tables += 1
             partitions = table_entry.get("Partitions", [])
             for start in range(0, len(partitions), 100):  # BatchCreatePartition takes <= 100

@@ -55,14 +55,9 @@ class SeedReport:
         return result
 
 
-def data_file_for(settings: Settings) -> Path:
-    """The default events file, whose manifest ``sandbox analyze`` and ``stats`` compare with."""
-    return settings.events_file()
-
-
 def ensure_data(settings: Settings, sessions: int, seed: int) -> tuple[Path, Manifest, bool]:
     """The generated file for (sessions, seed): reused when its manifest matches, else made."""
-    path = data_file_for(settings)
+    path = settings.events_file()
     if path.exists():
         try:
             manifest = read_manifest(path)
