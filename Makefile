@@ -88,18 +88,18 @@ test-integration: $(STAMP) ## Run the tests against a LocalStack the session sta
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy, terraform fmt
-	$(BIN)/ruff check sandbox tests scripts
-	$(BIN)/ruff format --check sandbox tests scripts
+	$(BIN)/ruff check sandbox benchmarks tests scripts
+	$(BIN)/ruff format --check sandbox benchmarks tests scripts
 	$(BIN)/mypy
 	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -check -recursive terraform; fi
 
 format: $(STAMP) ## Format the code (ruff format, ruff --fix, terraform fmt)
-	$(BIN)/ruff check --fix sandbox tests scripts
-	$(BIN)/ruff format sandbox tests scripts
+	$(BIN)/ruff check --fix sandbox benchmarks tests scripts
+	$(BIN)/ruff format sandbox benchmarks tests scripts
 	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -recursive terraform; fi
 
 bench: $(STAMP) ## Measure generator, ingest (sandbox vs plain LocalStack), engine and queries
-	$(BIN)/python scripts/bench.py --sessions $(SESSIONS)
+	$(BIN)/python -m benchmarks --sessions $(SESSIONS)
 
 clean: down ## Stop the sandbox and discard its state (persisted lake, logs, Terraform state)
 	rm -rf .sandbox

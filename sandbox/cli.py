@@ -18,7 +18,7 @@ import click
 
 from sandbox import __version__
 from sandbox import settings as settings_module
-from sandbox.platform.errors import PlatformError
+from sandbox.infra.errors import PlatformError
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,8 +48,8 @@ def main() -> None:
 @friendly
 def up(skip_terraform: bool) -> None:
     """Start LocalStack (Docker if available, else a host process) and apply terraform/."""
-    from sandbox.platform import localstack
-    from sandbox.platform.terraform import Terraform, require_terraform
+    from sandbox.infra import localstack
+    from sandbox.infra.terraform import Terraform, require_terraform
 
     settings = settings_module.load()
     # Fail before starting anything: a refusal after LocalStack started would leave it running.
@@ -94,7 +94,7 @@ def up(skip_terraform: bool) -> None:
 
 def _wait_for_restore(settings: settings_module.Settings, timeout: float = 300.0) -> dict:
     """Wait (bounded) until the emulator has loaded its snapshot; return what it restored."""
-    from sandbox.platform import admin
+    from sandbox.infra import admin
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -114,7 +114,7 @@ def _wait_for_restore(settings: settings_module.Settings, timeout: float = 300.0
 @friendly
 def down() -> None:
     """Stop what `sandbox up` started (Firehose buffers are delivered first)."""
-    from sandbox.platform import localstack
+    from sandbox.infra import localstack
 
     settings = settings_module.load()
     started = time.monotonic()
@@ -128,7 +128,7 @@ def down() -> None:
 @friendly
 def status() -> None:
     """Show whether the sandbox runs, in which mode, and its services' health."""
-    from sandbox.platform import localstack
+    from sandbox.infra import localstack
 
     settings = settings_module.load()
     doc = localstack.health(settings)
@@ -149,7 +149,7 @@ def logs(lines: int) -> None:
     """Show the tail of the emulator's log."""
     import subprocess
 
-    from sandbox.platform import localstack
+    from sandbox.infra import localstack
 
     settings = settings_module.load()
     if localstack.recorded_mode(settings) == "docker":
@@ -167,7 +167,7 @@ def logs(lines: int) -> None:
 @friendly
 def check() -> None:
     """Report which prerequisites are present or missing (exit 1 if a required one is missing)."""
-    from sandbox.platform.checks import run_checks
+    from sandbox.infra.checks import run_checks
 
     results = run_checks(settings_module.load())
     width = max(len(c.name) for c in results)
@@ -184,7 +184,7 @@ def check() -> None:
 @friendly
 def plan() -> None:
     """Run `tflocal plan` against the sandbox; exit 1 if it would change anything."""
-    from sandbox.platform.terraform import Terraform
+    from sandbox.infra.terraform import Terraform
 
     terraform = Terraform(settings_module.load())
     output = terraform.plan_output()
@@ -198,7 +198,7 @@ def plan() -> None:
 @friendly
 def flush(stream: str | None) -> None:
     """Deliver every buffered Firehose record now (instead of waiting for the interval)."""
-    from sandbox.platform import admin
+    from sandbox.infra import admin
 
     result = admin.flush(settings_module.load(), stream)
     click.echo(json.dumps(result.get("streams", {}), indent=2, sort_keys=True))
@@ -208,7 +208,7 @@ def flush(stream: str | None) -> None:
 @friendly
 def delivery() -> None:
     """Per-stream Firehose counters: accepted, delivered, errored, buffered."""
-    from sandbox.platform import admin
+    from sandbox.infra import admin
 
     counters = admin.stats(settings_module.load())
     if not counters:

@@ -18,8 +18,8 @@ import boto3
 
 from sandbox.emit import EmitReport, emit_file
 from sandbox.generate import Manifest, generate, read_manifest
-from sandbox.platform import admin
-from sandbox.platform.outputs import read_outputs
+from sandbox.infra import admin
+from sandbox.infra.outputs import read_outputs
 from sandbox.settings import Settings
 
 PREFIXES = ("events_raw/json/", "events_raw/parquet/", "errors/")

@@ -8,6 +8,7 @@ explicit dummy credentials (``test``/``test``) unless the user targets real AWS 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -109,3 +110,47 @@ def load() -> Settings:
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
             os.environ.pop(name, None)
     return settings
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """What the sandbox's LocalStack plugin reads, once, inside LocalStack's process.
+
+    The sandbox starts LocalStack with these variables set (``sandbox.infra.localstack``); a
+    LocalStack started some other way from this virtual environment gets the defaults, and
+    without ``SANDBOX_STATE_DIR`` nothing is persisted.
+    """
+
+    state_dir: Path | None = None
+    persist: bool = True
+    persist_interval: float = 10.0
+    region: str = "us-east-1"  # the region LocalStack's own clients use for snapshots
+    jq_workers: int = 1
+    fast_path: bool = True
+
+    @property
+    def persist_enabled(self) -> bool:
+        return self.persist and self.state_dir is not None
+
+    @property
+    def snapshot_dir(self) -> Path | None:
+        return None if self.state_dir is None else self.state_dir / "persist"
+
+
+def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSettings:
+    """Read the plugin's settings from ``environ`` (default: this process's environment)."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str) -> str:
+        value = env.get(name)
+        return value if value not in (None, "") else default
+
+    state_dir = env.get("SANDBOX_STATE_DIR") or None
+    return PluginSettings(
+        state_dir=Path(state_dir) if state_dir else None,
+        persist=get("SANDBOX_PERSIST", "1") != "0",
+        persist_interval=float(get("SANDBOX_PERSIST_INTERVAL", "10")),
+        region=get("AWS_DEFAULT_REGION", "us-east-1"),
+        jq_workers=int(get("SANDBOX_JQ_WORKERS", "1")),
+        fast_path=get("SANDBOX_FIREHOSE_FAST_PATH", "1") != "0",
+    )

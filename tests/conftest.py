@@ -22,9 +22,9 @@ from typing import Any
 import boto3
 import pytest
 
-from sandbox.platform import localstack
-from sandbox.platform.outputs import Outputs, read_outputs
-from sandbox.platform.terraform import Terraform
+from sandbox.infra import localstack
+from sandbox.infra.outputs import Outputs, read_outputs
+from sandbox.infra.terraform import Terraform
 from sandbox.settings import Settings
 
 LOG_TAIL_LINES = 200

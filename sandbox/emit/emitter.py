@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from sandbox.emit.errors import AwsGuardError, EmitError, EmulatorDownError, StreamNotFoundError
 from sandbox.emit.producer import EmitReport, RetryPolicy, Sleep, send_to_streams
 from sandbox.emit.records import OnBadLine, Records, read_records
-from sandbox.platform.outputs import OutputsMissingError, read_outputs
+from sandbox.infra.outputs import OutputsMissingError, read_outputs
 from sandbox.settings import Settings
 
 DEFAULT_CONCURRENCY = 4

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.platform.errors import PlatformError
+from sandbox.infra.errors import PlatformError
 
 
 class EmitError(PlatformError):

@@ -11,7 +11,7 @@ and bytes scanned), ``pricing``, ``session`` (the stand-in), ``athena`` (the rea
 ``pack`` (the analysis), ``stats`` (the bucket summary), ``render`` and ``cli``.
 """
 
+from sandbox.query.engine.session import Result, Session
 from sandbox.query.errors import QueryError, UnsupportedError
-from sandbox.query.session import Result, Session
 
 __all__ = ["QueryError", "Result", "Session", "UnsupportedError"]

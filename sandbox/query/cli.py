@@ -20,8 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from rich.console import Console
 
 from sandbox import settings as settings_module
+from sandbox.query.analysis.pricing import DEFAULT_PRICES, MB, Prices
 from sandbox.query.errors import QueryError
-from sandbox.query.pricing import DEFAULT_PRICES, MB, Prices
 from sandbox.query.render import FORMATS, print_result, rich_table, usd
 
 ENGINES = ("duckdb", "athena")
@@ -32,7 +32,7 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sandbox.platform.outputs import OutputsMissingError
+        from sandbox.infra.outputs import OutputsMissingError
 
         settings = settings_module.load()
         try:
@@ -61,7 +61,7 @@ def _prices(price_per_tb: float, min_mb: float) -> Prices:
 
 
 def _outputs(settings: settings_module.Settings) -> Any:
-    from sandbox.platform.outputs import OutputsMissingError, read_outputs
+    from sandbox.infra.outputs import OutputsMissingError, read_outputs
 
     try:
         return read_outputs(settings)
@@ -82,7 +82,7 @@ def open_engine(
     settings = settings_module.load()
     outputs = _outputs(settings)
     if engine == "athena":
-        from sandbox.query.athena import AthenaEngine
+        from sandbox.query.engine.athena import AthenaEngine
 
         workgroup = workgroup or (outputs.workgroup if outputs else None)
         database = database or (outputs.database if outputs else None)
@@ -94,7 +94,7 @@ def open_engine(
             settings, workgroup=workgroup, database=database, confirm=True, prices=prices
         )
         return
-    from sandbox.query.session import Session
+    from sandbox.query.engine.session import Session
 
     database = database or (outputs.database if outputs else None)
     with Session(
@@ -236,8 +236,8 @@ def analyze_command(
 
     Example: sandbox analyze --only session_funnel --only duplicates
     """
-    from sandbox.query.pack import PackRun, check_manifest, comparison, load_pack, run_pack
-    from sandbox.query.pack import repair as repair_tables
+    from sandbox.query.analysis.pack import PackRun, check_manifest, comparison, load_pack, run_pack
+    from sandbox.query.analysis.pack import repair as repair_tables
 
     outputs = _outputs(settings_module.load())
     tables = {
@@ -362,8 +362,8 @@ def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int,
     """
     import boto3
 
-    from sandbox.query import stats
-    from sandbox.query.pricing import monthly_costs
+    from sandbox.query.analysis import stats
+    from sandbox.query.analysis.pricing import monthly_costs
     from sandbox.query.render import human_bytes
 
     settings = settings_module.load()

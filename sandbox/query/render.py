@@ -18,8 +18,8 @@ from typing import IO, Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from sandbox.query.pricing import DEFAULT_PRICES, Prices, billed_bytes
-from sandbox.query.session import Result
+from sandbox.query.analysis.pricing import DEFAULT_PRICES, Prices, billed_bytes
+from sandbox.query.engine.session import Result
 
 FORMATS = ("table", "csv", "json")
 _UNITS = ("Bytes", "KiB", "MiB", "GiB", "TiB", "PiB")

@@ -39,7 +39,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sandbox.platform import admin
+from sandbox.infra import admin
 from tests.conftest import SandboxHandle
 from tests.integration import lake
 

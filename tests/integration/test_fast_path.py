@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.platform import admin
+from sandbox.infra import admin
 from tests.conftest import SandboxHandle
 
 pytestmark = pytest.mark.integration

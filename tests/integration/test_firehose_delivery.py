@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.platform import admin
+from sandbox.infra import admin
 from tests.conftest import SandboxHandle
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.generate import read_manifest
 from sandbox.query import Session
-from sandbox.query.pack import check_manifest, repair, run_pack
+from sandbox.query.analysis.pack import check_manifest, repair, run_pack
 from tests.conftest import SeededLake, run_cli
 
 pytestmark = pytest.mark.integration

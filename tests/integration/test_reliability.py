@@ -26,7 +26,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from sandbox.platform import admin
+from sandbox.infra import admin
 from tests.conftest import SandboxHandle
 from tests.integration import lake
 

@@ -34,10 +34,10 @@ from typing import Any
 import boto3
 import pytest
 
+from sandbox.infra import admin, localstack
+from sandbox.infra.outputs import Outputs, read_outputs
+from sandbox.infra.terraform import Terraform
 from sandbox.persistence import INDEX, body_path, read_index
-from sandbox.platform import admin, localstack
-from sandbox.platform.outputs import Outputs, read_outputs
-from sandbox.platform.terraform import Terraform
 from sandbox.settings import Settings
 from tests.integration import lake
 

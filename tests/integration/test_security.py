@@ -28,7 +28,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.platform import admin, localstack
+from sandbox.infra import admin, localstack
 from tests.conftest import SandboxHandle
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.platform.terraform import Terraform
+from sandbox.infra.terraform import Terraform
 from sandbox.settings import Settings
 from tests.conftest import SandboxHandle
 

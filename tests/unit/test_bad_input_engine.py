@@ -18,8 +18,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.engine import ARTICLE_COLUMNS, article_destinations
 from sandbox.firehose import DeliveryEngine, S3Object
-from sandbox.firehose.bench import ARTICLE_COLUMNS, article_destinations
 
 T0 = 1_690_800_000.0  # 2023-07-31 10:40:00 UTC
 DATE = "2023-07-31"

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from sandbox import settings as settings_module
 from sandbox.cli import main
 from sandbox.emit import client_factory
-from sandbox.platform import localstack
-from sandbox.platform.terraform import Terraform
+from sandbox.infra import localstack
+from sandbox.infra.terraform import Terraform
 
 AWS_ENDPOINT = "https://firehose.us-east-1.amazonaws.com"
 REAL = {
@@ -150,7 +150,7 @@ def test_every_client_and_child_process_gets_the_dummy_credentials(
     _assert_dummy(boto3.session.Session().client("glue", **kwargs), settings)
 
     emulator = localstack.localstack_environment(settings)
-    monkeypatch.setattr("sandbox.platform.terraform.require_terraform", lambda: "terraform")
+    monkeypatch.setattr("sandbox.infra.terraform.require_terraform", lambda: "terraform")
     tflocal = Terraform(settings).environment()
     for env in (emulator, tflocal):
         assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("test", "test")

@@ -19,7 +19,7 @@ from sandbox.emit import (
 )
 from sandbox.emit.batching import MAX_RECORD_BYTES
 from sandbox.emit.cli import emit_command
-from sandbox.platform.outputs import save_outputs
+from sandbox.infra.outputs import save_outputs
 from sandbox.settings import Settings
 
 OUTPUT_NAMES = {

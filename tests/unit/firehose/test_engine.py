@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.engine import ARTICLE_COLUMNS, article_destinations, article_records
 from sandbox.firehose import DeliveryEngine, FirehoseError, S3Object
-from sandbox.firehose.bench import ARTICLE_COLUMNS, article_destinations, article_records
 
 T0 = 1_690_800_000.0  # 2023-07-31 10:40:00 UTC
 
@@ -484,7 +484,7 @@ def test_fuzz_accounting_invariant(operations) -> None:
 
 
 def test_engine_throughput_runs() -> None:
-    from sandbox.firehose.bench import engine_throughput
+    from benchmarks.engine import engine_throughput
 
     result = engine_throughput(2000)
     assert result["json"]["delivered"] == 2000

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.firehose.bench import ARTICLE_QUERY, article_records
+from benchmarks.engine import ARTICLE_QUERY, article_records
 from sandbox.firehose.jq_worker import JqWorkers, WorkerUnavailable
 from sandbox.firehose.processors import MetadataExtractor, compile_query, use_workers
 

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from benchmarks.engine import article_destinations
 from sandbox.firehose import (
     FirehoseError,
     InvalidArgumentError,
@@ -12,7 +13,6 @@ from sandbox.firehose import (
     validate_batch,
     validate_destination,
 )
-from sandbox.firehose.bench import article_destinations
 from sandbox.firehose.limits import MAX_RECORD_BYTES, validate_record
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.firehose.bench import ARTICLE_QUERY
+from benchmarks.engine import ARTICLE_QUERY
 from sandbox.firehose.errors import InvalidArgumentError
 from sandbox.firehose.processors import ExtractionFailure, MetadataExtractor
 

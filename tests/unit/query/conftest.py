@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 
 from sandbox import settings as settings_module
-from sandbox.platform.outputs import save_outputs
+from sandbox.infra.outputs import save_outputs
 from sandbox.settings import Settings
 from tests.unit.query.lakes import DATABASE, OUTPUTS, REGION, Lake, MotoBridge, build_lake
 
@@ -70,7 +70,7 @@ def lake(s3: Any, glue: Any) -> Lake:
 
 @pytest.fixture
 def session(endpoint: Settings, glue: Any, s3: Any, lake: Lake) -> Iterator[Any]:
-    from sandbox.query.session import Session
+    from sandbox.query.engine.session import Session
 
     with Session(endpoint, glue_client=glue, s3_client=s3, database=DATABASE) as current:
         yield current

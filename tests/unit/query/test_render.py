@@ -6,8 +6,8 @@ import json
 
 from rich.console import Console
 
+from sandbox.query.engine.session import Result
 from sandbox.query.render import human_bytes, print_result, summary, usd
-from sandbox.query.session import Result
 
 
 def test_human_bytes_like_the_aws_cli() -> None:

@@ -1,0 +1,459 @@
+"""The measured stages of ``make bench``, each returning a plain dict (see :mod:`.report`).
+
+Every stage uses the project's own code paths (generator, emitter, Terraform runner, query
+session), on LocalStack instances the bench starts on free loopback ports with their own state
+folders, and stops: a sandbox on 4566 is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from benchmarks.report import median, summarise_runs
+from benchmarks.rss import RssSampler, vm_hwm
+from sandbox.emit import client_factory, read_records, send_to_streams
+from sandbox.emit.records import Records
+from sandbox.infra import admin, localstack
+from sandbox.infra.errors import PlatformError
+from sandbox.settings import Settings
+
+Echo = Callable[[str], None]
+BASELINE_BUCKET = "bench-baseline"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> dict[str, Any]:
+    cpu_model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    memory_gb: float | str = "?"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model or platform.processor() or platform.machine(),
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": ", ".join(f"{v:.2f}" for v in os.getloadavg()),
+    }
+
+
+# --- generator -------------------------------------------------------------------------------
+
+
+def generator(sessions: int, seed: int, out: Path, runs: int, echo: Echo) -> dict[str, Any]:
+    """Events/s of :func:`sandbox.generate.generate` (median of ``runs``); leaves ``out``."""
+    from sandbox.generate import generate
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results = []
+    manifest = None
+    for run in range(runs):
+        started = time.perf_counter()
+        manifest = generate(sessions, seed, out)
+        seconds = time.perf_counter() - started
+        results.append(
+            {
+                "seconds": seconds,
+                "events_per_s": manifest.events_total / seconds,
+                "mb_per_s": manifest.bytes / seconds / 1e6,
+            }
+        )
+        echo(f"  generator run {run + 1}/{runs}: {results[-1]['events_per_s']:,.0f} events/s")
+    assert manifest is not None
+    summary = summarise_runs(results, ["seconds", "events_per_s", "mb_per_s"])
+    summary.update({"events": manifest.events_total, "bytes": manifest.bytes})
+    return summary
+
+
+# --- LocalStack instances --------------------------------------------------------------------
+
+
+def bench_settings(root: Path, name: str) -> Settings:
+    state = root / name
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    return Settings(port=free_port(), state_dir=state, mode="host", startup_timeout=180.0)
+
+
+@contextlib.contextmanager
+def sandbox_instance(root: Path, echo: Echo) -> Iterator[tuple[Settings, Any]]:
+    """A provisioned sandbox (LocalStack with the plugin + ``terraform/`` applied)."""
+    from sandbox.infra.outputs import read_outputs
+    from sandbox.infra.terraform import Terraform
+
+    settings = bench_settings(root, "sandbox")
+    started = time.monotonic()
+    localstack.start_host(settings)
+    try:
+        terraform = Terraform(settings)
+        with _output_to(settings.state_dir / "terraform.log"):
+            terraform.init()
+            terraform.apply()
+        echo(f"  sandbox on port {settings.port} provisioned in {time.monotonic() - started:.1f}s")
+        yield settings, read_outputs(settings)
+    finally:
+        localstack.stop_host(settings)
+
+
+@contextlib.contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (and its children's) to ``path``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def _wait_plain_healthy(settings: Settings, deadline: float, proc: Any = None) -> dict:
+    """Plain LocalStack has no Glue or Athena: wait for S3 and Firehose only."""
+    last: dict | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise PlatformError(f"LocalStack exited during start-up; see {settings.log_file}")
+        last = localstack.health(settings)
+        services = (last or {}).get("services", {})
+        if all(services.get(s) in ("running", "available") for s in ("s3", "firehose")):
+            return last or {}
+        time.sleep(0.5)
+    raise PlatformError(f"plain LocalStack was not healthy; see {settings.log_file}")
+
+
+@contextlib.contextmanager
+def plain_instance(root: Path, echo: Echo) -> Iterator[Settings]:
+    """LocalStack 4.14.0 without the sandbox's providers (its own Firehose), for the baseline."""
+    from unittest import mock
+
+    settings = bench_settings(root, "baseline")
+    started = time.monotonic()
+    # start_host waits for Glue and Athena too, which only the sandbox's providers serve. The
+    # sandbox's runtime hooks are installed entry points, loaded by any LocalStack from this
+    # venv: without SANDBOX_PERSIST=0 the baseline would snapshot its S3 every 10 s (a core's
+    # worth of work, during its own runs and during the sandbox's).
+    with (
+        mock.patch.object(localstack, "_wait_healthy", _wait_plain_healthy),
+        mock.patch.dict(os.environ, {"SANDBOX_PERSIST": "0"}),
+    ):
+        localstack.start_host(settings, sandbox_providers=False)
+    try:
+        echo(f"  plain LocalStack on port {settings.port} up in {time.monotonic() - started:.1f}s")
+        yield settings
+    finally:
+        localstack.stop_host(settings)
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+
+def _clear_lake(settings: Settings, bucket: str) -> None:
+    s3 = boto3.client("s3", **settings.boto3_kwargs())
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        for i in range(0, len(keys), 1000):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000]})
+
+
+def _send(
+    settings: Settings, streams: Sequence[str], records: Records, concurrency: int
+) -> dict[str, Any]:
+    reports = send_to_streams(
+        streams,
+        records.data,
+        client_factory(settings, concurrency),
+        line_numbers=records.line_numbers,
+        concurrency=concurrency,
+    )
+    failed = sum(r.failed for r in reports.values())
+    if failed:
+        raise PlatformError(f"{failed} records were never accepted: {reports}")
+    return {
+        "sent": sum(r.sent for r in reports.values()),
+        "bytes_sent": sum(r.bytes_sent for r in reports.values()),
+        "retried": sum(r.retried for r in reports.values()),
+        "calls": sum(r.calls for r in reports.values()),
+    }
+
+
+def sandbox_run(
+    settings: Settings, outputs: Any, records: Records, concurrency: int
+) -> dict[str, Any]:
+    """One ingest into both Terraform streams: first PutRecordBatch to all delivered (flush)."""
+    pid = localstack.read_pid(settings)
+    streams = [outputs.json_stream, outputs.parquet_stream]
+    _clear_lake(settings, outputs.bucket)
+    before = admin.stats(settings)
+    with RssSampler(pid or 0) as rss:
+        started = time.perf_counter()
+        sent = _send(settings, streams, records, concurrency)
+        sending = time.perf_counter() - started
+        admin.flush(settings)
+        seconds = time.perf_counter() - started
+    after = admin.stats(settings)
+
+    def delta(key: str) -> int:
+        return sum(after[s].get(key, 0) - before.get(s, {}).get(key, 0) for s in streams)
+
+    landed = delta("delivered") + delta("errored")
+    if landed != sent["sent"] or any(after[s].get("buffered") for s in streams):
+        raise PlatformError(f"sent {sent['sent']} records but {landed} were delivered")
+    # Untimed: save the lake snapshot now rather than during the next stage's measurement.
+    with contextlib.suppress(PlatformError):
+        admin.save_snapshot(settings)
+    return {
+        **sent,
+        "records": sent["sent"],
+        "seconds": seconds,
+        "sending_seconds": sending,
+        "flush_seconds": seconds - sending,
+        "records_per_s": sent["sent"] / seconds,
+        "mb_per_s": sent["bytes_sent"] / seconds / 1e6,
+        "peak_rss_bytes": rss.peak if pid else None,
+        "errored": delta("errored"),
+    }
+
+
+def summarise_sandbox(
+    results: list[dict[str, Any]], settings: Settings, concurrency: int
+) -> dict[str, Any]:
+    summary = summarise_runs(
+        results,
+        ["seconds", "sending_seconds", "flush_seconds", "records_per_s", "mb_per_s", "records"],
+    )
+    pid = localstack.read_pid(settings)
+    summary["peak_rss_bytes"] = max((r["peak_rss_bytes"] or 0) for r in results) or None
+    summary["peak_rss_first_run_bytes"] = results[0]["peak_rss_bytes"]
+    summary["vm_hwm_bytes"] = vm_hwm(pid) if pid else None
+    summary["errored"] = results[-1]["errored"]
+    summary["concurrency"] = concurrency
+    return summary
+
+
+BASELINE_STREAMS = ("baseline-json", "baseline-parquet")
+
+
+def baseline_setup(settings: Settings) -> None:
+    """Two streams with a plain S3 destination on plain LocalStack (one per Terraform stream)."""
+    kwargs = settings.boto3_kwargs()
+    boto3.client("s3", **kwargs).create_bucket(Bucket=BASELINE_BUCKET)
+    firehose = boto3.client("firehose", **kwargs)
+    for name in BASELINE_STREAMS:
+        firehose.create_delivery_stream(
+            DeliveryStreamName=name,
+            DeliveryStreamType="DirectPut",
+            S3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::000000000000:role/bench",
+                "BucketARN": f"arn:aws:s3:::{BASELINE_BUCKET}",
+                "Prefix": f"{name}/",
+            },
+        )
+
+
+def baseline_run(settings: Settings, records: Records, concurrency: int) -> dict[str, Any]:
+    """The same batches through plain LocalStack's Firehose."""
+    _clear_lake(settings, BASELINE_BUCKET)
+    started = time.perf_counter()
+    # LocalStack's own Firehose writes each call's records to S3 before it answers.
+    sent = _send(settings, BASELINE_STREAMS, records, concurrency)
+    seconds = time.perf_counter() - started
+    return {
+        "records": sent["sent"],
+        "seconds": seconds,
+        "records_per_s": sent["sent"] / seconds,
+        "mb_per_s": sent["bytes_sent"] / seconds / 1e6,
+    }
+
+
+def summarise_baseline(results: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
+    summary = summarise_runs(results, ["seconds", "records_per_s", "mb_per_s", "records"])
+    summary["concurrency"] = concurrency
+    return summary
+
+
+# --- engine alone ----------------------------------------------------------------------------
+
+
+def engine_run(
+    records: Records,
+    destinations: dict[str, dict[str, Any]] | None = None,
+    columns: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The delivery engine in-process on the same records and streams, no HTTP."""
+    from benchmarks.engine import article_destinations, streams_throughput
+
+    return streams_throughput(destinations or article_destinations(), records.data, columns)
+
+
+def summarise_engine(results: list[dict[str, Any]], streams: Sequence[str]) -> dict[str, Any]:
+    summary = summarise_runs(results, ["seconds", "records_per_s", "mb_per_s", "records"])
+    summary["streams"] = list(streams)
+    return summary
+
+
+def engine(
+    records: Records,
+    runs: int,
+    echo: Echo,
+    destinations: dict[str, dict[str, Any]] | None = None,
+    columns: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """``runs`` engine-alone runs in a row."""
+    from benchmarks.engine import article_destinations
+
+    destinations = destinations or article_destinations()
+    results = []
+    for run in range(runs):
+        results.append(engine_run(records, destinations, columns))
+        echo(f"  engine run {run + 1}/{runs}: {results[-1]['records_per_s']:,.0f} records/s")
+    return summarise_engine(results, list(destinations))
+
+
+def deployed_destinations(
+    settings: Settings, outputs: Any
+) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
+    """The Terraform streams' destinations and the Parquet table's columns, as deployed."""
+    kwargs = settings.boto3_kwargs()
+    firehose = boto3.client("firehose", **kwargs)
+    destinations = {}
+    for name in (outputs.json_stream, outputs.parquet_stream):
+        description = firehose.describe_delivery_stream(DeliveryStreamName=name)
+        destination = description["DeliveryStreamDescription"]["Destinations"][0]
+        destinations[name] = destination["ExtendedS3DestinationDescription"]
+    table = boto3.client("glue", **kwargs).get_table(
+        DatabaseName=outputs.database, Name=outputs.parquet_table
+    )["Table"]
+    columns = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
+    return destinations, columns
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def queries(
+    settings: Settings, outputs: Any, manifest_path: Path | None, runs: int, echo: Echo
+) -> dict[str, Any]:
+    """Every analysis-pack query on both tables: median seconds and bytes scanned."""
+    from sandbox.query import Session
+    from sandbox.query.analysis.pack import check_manifest, load_pack, run_pack
+
+    tables = {"json": outputs.json_table, "parquet": outputs.parquet_table}
+    pack = load_pack()
+    samples: dict[str, dict[str, list[Any]]] = {}
+    checks_ok: bool | None = None
+    with Session(settings, database=outputs.database) as session:
+        for table in tables.values():
+            session.execute(f"MSCK REPAIR TABLE {table}")
+        for run in range(runs):
+            pack_runs = run_pack(session, tables, pack)
+            for pack_run in pack_runs:
+                if pack_run.error or pack_run.result is None:
+                    raise PlatformError(
+                        f"query {pack_run.query.name} on {pack_run.table}: {pack_run.error}"
+                    )
+                entry = samples.setdefault(pack_run.query.name, {}).setdefault(pack_run.label, [])
+                entry.append((pack_run.result.seconds, pack_run.result.bytes_scanned))
+            if run == 0 and manifest_path is not None:
+                from sandbox.generate import read_manifest
+
+                checks = check_manifest(pack_runs, read_manifest(manifest_path))
+                checks_ok = all(c.ok for c in checks)
+            echo(f"  query pack run {run + 1}/{runs} done")
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, by_label in samples.items():
+        out[name] = {
+            label: {
+                "seconds": median(s for s, _ in values),
+                "bytes_scanned": int(median(b for _, b in values) or 0),
+                "runs": len(values),
+            }
+            for label, values in by_label.items()
+        }
+    return {
+        "runs": runs,
+        "queries": out,
+        "manifest_checks": "all match"
+        if checks_ok
+        else ("mismatch" if checks_ok is False else "-"),
+    }
+
+
+# --- cold start ------------------------------------------------------------------------------
+
+
+def cold_start(root: Path, runs: int, echo: Echo) -> dict[str, Any]:
+    """Wall time of ``sandbox up`` (LocalStack + tflocal init/apply) on a fresh state folder."""
+    sandbox_cli = Path(sys.executable).parent / "sandbox"
+    results = []
+    for run in range(runs):
+        settings = bench_settings(root, f"cold-{run + 1}")
+        state = settings.state_dir
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+        env.update(
+            {
+                "SANDBOX_PORT": str(settings.port),
+                "SANDBOX_STATE_DIR": str(state),
+                "SANDBOX_MODE": "host",
+            }
+        )
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [str(sandbox_cli), "up"], env=env, capture_output=True, text=True, check=False
+        )
+        up_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        subprocess.run(
+            [str(sandbox_cli), "down"], env=env, capture_output=True, text=True, check=False
+        )
+        down_seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise PlatformError(f"`sandbox up` failed: {(proc.stderr or proc.stdout)[-500:]}")
+        result: dict[str, float | None] = {"seconds": up_seconds, "down_seconds": down_seconds}
+        # `sandbox up` prints "... healthy ... after 5.1s" and "... applied ... in 12.3s".
+        healthy = re.search(r"healthy at \S+ after ([\d.]+)s", proc.stdout)
+        applied = re.search(r"applied with tflocal in ([\d.]+)s", proc.stdout)
+        result["localstack_seconds"] = float(healthy.group(1)) if healthy else None
+        result["terraform_seconds"] = float(applied.group(1)) if applied else None
+        results.append(result)
+        echo(f"  cold start run {run + 1}/{runs}: up {up_seconds:.1f}s, down {down_seconds:.1f}s")
+        shutil.rmtree(state, ignore_errors=True)
+    return summarise_runs(
+        results, ["seconds", "down_seconds", "localstack_seconds", "terraform_seconds"]
+    )
+
+
+def load_records(path: Path) -> Records:
+    return read_records(path, "send", False)

@@ -1,0 +1,194 @@
+"""Glue Data Catalog tables and partitions, as Athena reads them.
+
+Owns the model of a Glue table (:class:`Table`: columns, partition keys, location, SerDe,
+properties) built from ``GetTable`` responses, and a thin adapter (:class:`Catalog`) over a boto3
+Glue client for the calls Athena makes: GetDatabases, GetTables, GetTable, GetPartitions,
+BatchCreatePartition and BatchDeletePartition.
+
+Not reproduced: Lake Formation permissions, table versions, Glue views, and Iceberg/Hudi/Delta
+table formats (tables whose ``table_type`` says so are refused by the readers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sandbox.query.catalog.gluetypes import duckdb_type
+from sandbox.query.errors import QueryError
+
+# BatchCreatePartition takes at most 100 partitions, BatchDeletePartition 25 (Glue API reference).
+CREATE_BATCH = 100
+DELETE_BATCH = 25
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    glue_type: str
+    comment: str = ""
+
+    @property
+    def duck_type(self) -> str:
+        return duckdb_type(self.glue_type)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A partition: its values (in partition-key order, as strings) and its S3 location."""
+
+    values: tuple[str, ...]
+    location: str
+
+    def spec(self, keys: Iterable[Column]) -> str:
+        """Athena's ``SHOW PARTITIONS`` form: ``name=x/d=y``."""
+        return "/".join(f"{key.name}={value}" for key, value in zip(keys, self.values, strict=True))
+
+
+@dataclass(frozen=True)
+class Table:
+    database: str
+    name: str
+    location: str
+    columns: tuple[Column, ...]
+    partition_keys: tuple[Column, ...] = ()
+    serde: str = ""
+    serde_parameters: Mapping[str, str] = field(default_factory=dict)
+    input_format: str = ""
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    table_type: str = "EXTERNAL_TABLE"
+    storage_descriptor: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_glue(cls, raw: Mapping[str, Any]) -> Table:
+        sd = raw.get("StorageDescriptor") or {}
+        serde_info = sd.get("SerdeInfo") or {}
+
+        def columns(items: Iterable[Mapping[str, Any]]) -> tuple[Column, ...]:
+            return tuple(
+                Column(item["Name"].lower(), item.get("Type", "string"), item.get("Comment", ""))
+                for item in items
+            )
+
+        return cls(
+            database=raw.get("DatabaseName", ""),
+            name=raw["Name"],
+            location=sd.get("Location", ""),
+            columns=columns(sd.get("Columns") or []),
+            partition_keys=columns(raw.get("PartitionKeys") or []),
+            serde=serde_info.get("SerializationLibrary", ""),
+            serde_parameters=dict(serde_info.get("Parameters") or {}),
+            input_format=sd.get("InputFormat", ""),
+            parameters=dict(raw.get("Parameters") or {}),
+            table_type=raw.get("TableType", "EXTERNAL_TABLE"),
+            storage_descriptor=dict(sd),
+        )
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.database}.{self.name}"
+
+    @property
+    def classification(self) -> str:
+        return str(self.parameters.get("classification", "")).lower()
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(key.name for key in self.partition_keys)
+
+    @property
+    def projection_enabled(self) -> bool:
+        return str(self.parameters.get("projection.enabled", "")).strip().lower() == "true"
+
+    def all_columns(self) -> tuple[Column, ...]:
+        """Data columns then partition keys, the order Athena shows them in."""
+        return self.columns + self.partition_keys
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class Catalog:
+    """The Glue calls Athena makes, over an injected boto3 Glue client."""
+
+    def __init__(self, glue: Any) -> None:
+        self.glue = glue
+
+    def list_databases(self) -> list[str]:
+        names: list[str] = []
+        for page in self.glue.get_paginator("get_databases").paginate():
+            names.extend(db["Name"] for db in page.get("DatabaseList", []))
+        return sorted(names)
+
+    def list_tables(self, database: str) -> list[str]:
+        names: list[str] = []
+        try:
+            for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=database):
+                names.extend(table["Name"] for table in page.get("TableList", []))
+        except ClientError as exc:
+            if _error_code(exc) == "EntityNotFoundException":
+                raise QueryError(f"SCHEMA_NOT_FOUND: Schema '{database}' does not exist") from exc
+            raise
+        return sorted(names)
+
+    def get_table(self, database: str, name: str) -> Table:
+        try:
+            raw = self.glue.get_table(DatabaseName=database, Name=name)["Table"]
+        except ClientError as exc:
+            if _error_code(exc) == "EntityNotFoundException":
+                raise QueryError(
+                    f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{database}.{name}' does not exist"
+                ) from exc
+            raise
+        table = Table.from_glue(raw)
+        if not table.database:
+            table = replace(table, database=database)
+        return table
+
+    def get_partitions(self, table: Table) -> list[Partition]:
+        partitions: list[Partition] = []
+        paginator = self.glue.get_paginator("get_partitions")
+        for page in paginator.paginate(DatabaseName=table.database, TableName=table.name):
+            for raw in page.get("Partitions", []):
+                location = (raw.get("StorageDescriptor") or {}).get("Location") or ""
+                partitions.append(Partition(tuple(raw.get("Values", [])), location))
+        return sorted(partitions, key=lambda p: p.values)
+
+    def create_partitions(self, table: Table, partitions: list[Partition]) -> None:
+        for start in range(0, len(partitions), CREATE_BATCH):
+            batch = partitions[start : start + CREATE_BATCH]
+            inputs = [
+                {
+                    "Values": list(p.values),
+                    "StorageDescriptor": {**table.storage_descriptor, "Location": p.location},
+                }
+                for p in batch
+            ]
+            response = self.glue.batch_create_partition(
+                DatabaseName=table.database, TableName=table.name, PartitionInputList=inputs
+            )
+            errors = response.get("Errors") or []
+            if errors:
+                detail = errors[0].get("ErrorDetail", {})
+                raise QueryError(
+                    f"{detail.get('ErrorCode', 'GlueError')}: {detail.get('ErrorMessage', '')}"
+                )
+
+    def delete_partitions(self, table: Table, values: list[tuple[str, ...]]) -> None:
+        for start in range(0, len(values), DELETE_BATCH):
+            batch = values[start : start + DELETE_BATCH]
+            response = self.glue.batch_delete_partition(
+                DatabaseName=table.database,
+                TableName=table.name,
+                PartitionsToDelete=[{"Values": list(v)} for v in batch],
+            )
+            errors = response.get("Errors") or []
+            if errors:
+                detail = errors[0].get("ErrorDetail", {})
+                raise QueryError(
+                    f"{detail.get('ErrorCode', 'GlueError')}: {detail.get('ErrorMessage', '')}"
+                )

@@ -1,0 +1,367 @@
+"""Athena SQL in, DuckDB SQL out: sqlglot's Trino dialect plus the fixes this sandbox needs.
+
+Owns the translation of one Athena (engine v3, Trino) statement to DuckDB, and the DuckDB macros
+the translated SQL calls (:data:`MACROS`, created on every connection). sqlglot does most of the
+work; this module fixes, in one place, the functions people use on this data where sqlglot is
+wrong or silent:
+
+==========================  ==================================================================
+``json_extract_scalar``     NULL for arrays/objects and for malformed JSON (DuckDB's ``->>``
+                            returns the array's text or fails); ``$["key"]`` paths
+``json_extract``            NULL for malformed JSON; ``$["key"]`` paths
+``date_parse``              MySQL specifiers converted here; ``%D %U %u %V %w %X %x`` refused
+``date_format``             same conversion; ``%v`` (ISO week) fixed
+``from_iso8601_timestamp``  a TIMESTAMP WITH TIME ZONE (kept from sqlglot, tested)
+``to_iso8601``              missing in DuckDB: a macro, date / timestamp / timestamptz forms
+``parse_datetime``          Joda pattern converted (sqlglot passes it through unconverted)
+``format_datetime``         Joda pattern converted (missing in DuckDB)
+``approx_distinct``         mapped to ``approx_count_distinct``; the max-error argument dropped
+``date_trunc``              on a DATE returns a DATE (DuckDB returns a TIMESTAMP)
+``from_unixtime``           a TIMESTAMP WITH TIME ZONE (kept from sqlglot, tested)
+``element_at``              NULL when out of range (kept from sqlglot, tested)
+``regexp_extract``          NULL when nothing matches (DuckDB returns '')
+``date_diff``               counts whole units elapsed (DuckDB's ``date_diff`` counts boundaries)
+``a / b``                   integer division for integer operands (typed from the Glue schema)
+unnamed columns             named ``_col0``, ``_col1``, ... as Athena names them
+==========================  ==================================================================
+
+An unsupported construct raises :class:`~sandbox.query.errors.UnsupportedError` naming it.
+Not reproduced: Athena's millisecond precision of timestamps (DuckDB keeps microseconds), the
+time zone carried by a TIMESTAMP WITH TIME ZONE (values are instants shown in UTC), Java regex
+features RE2 lacks (DuckDB reports an error), and Trino's formatting of doubles cast to VARCHAR.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.trino import Trino
+from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.parsers.trino import TrinoParser
+from sqlglot.schema import MappingSchema
+
+from sandbox.query.dialect.datetime_formats import java_to_duckdb, mysql_to_duckdb
+from sandbox.query.errors import QueryError, UnsupportedError
+
+# sqlglot logs "unsupported argument" warnings; this module raises or documents instead.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+# DuckDB macros the translated SQL calls. Parameters are substituted at bind time, so constant
+# arguments (paths, regex groups, formats) stay constant.
+MACROS = (
+    # Trino: NULL for a non-scalar value, a missing path, JSON null or malformed input.
+    "CREATE OR REPLACE MACRO athena_json_extract_scalar(j, p) AS CASE "
+    "WHEN j IS NULL OR NOT json_valid(CAST(j AS VARCHAR)) THEN NULL "
+    "WHEN json_type(CAST(j AS VARCHAR), p) IN ('OBJECT', 'ARRAY') THEN NULL "
+    "ELSE json_extract_string(CAST(j AS VARCHAR), p) END",
+    "CREATE OR REPLACE MACRO athena_json_extract(j, p) AS CASE "
+    "WHEN j IS NULL OR NOT json_valid(CAST(j AS VARCHAR)) THEN NULL "
+    "ELSE json_extract(CAST(j AS VARCHAR), p) END",
+    # Trino: "Returns NULL if the pattern does not match" (DuckDB returns '').
+    "CREATE OR REPLACE MACRO athena_regexp_extract(s, p, g) AS CASE "
+    "WHEN regexp_matches(s, p) THEN regexp_extract(s, p, g) END",
+    # to_iso8601: DATE -> 2023-06-18, TIMESTAMP -> 2023-06-18T14:27:52.123,
+    # TIMESTAMP WITH TIME ZONE -> 2023-06-18T14:27:52.123Z (shown in UTC).
+    "CREATE OR REPLACE MACRO athena_to_iso8601(x, fmt) AS CASE "
+    "WHEN typeof(x) = 'DATE' THEN strftime(CAST(x AS DATE), '%Y-%m-%d') "
+    "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' "
+    "THEN strftime(timezone('UTC', CAST(x AS TIMESTAMPTZ)), fmt) || 'Z' "
+    "ELSE strftime(CAST(x AS TIMESTAMP), fmt) END",
+    # Integer division when both operands are integers, for operands sqlglot could not type.
+    "CREATE OR REPLACE MACRO athena_divide(a, b) AS CASE "
+    "WHEN typeof(a) IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT','UTINYINT',"
+    "'USMALLINT','UINTEGER','UBIGINT') AND typeof(b) IN ('TINYINT','SMALLINT','INTEGER',"
+    "'BIGINT','HUGEINT','UTINYINT','USMALLINT','UINTEGER','UBIGINT') "
+    "THEN trunc(a / b) ELSE a / b END",
+)
+
+_INTEGER_TYPES = {
+    exp.DataType.Type.TINYINT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.INT,
+    exp.DataType.Type.BIGINT,
+}
+_BRACKET_KEY = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]""")
+
+
+def _literal_string(node: exp.Expr, what: str) -> str:
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node.this
+    raise UnsupportedError(f"{what} that is not a string literal")
+
+
+def json_path(path: str) -> str:
+    """Trino JSONPath (``$["a b"].c[0]``) in DuckDB's spelling (``$."a b".c[0]``)."""
+
+    def repl(match: re.Match[str]) -> str:
+        key = match.group(1) if match.group(1) is not None else match.group(2)
+        return '."' + key.replace('"', '\\"') + '"'
+
+    return _BRACKET_KEY.sub(repl, path)
+
+
+def _path_arg(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Literal) and node.is_string:
+        return exp.Literal.string(json_path(node.this))
+    return node
+
+
+def _call(name: str, *args: exp.Expr) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _nargs(name: str, args: list, low: int, high: int) -> None:
+    if not low <= len(args) <= high:
+        raise QueryError(
+            f"FUNCTION_NOT_FOUND: {name} takes {low}-{high} arguments, not {len(args)}"
+        )
+
+
+def _json_extract_scalar(args: list) -> exp.Expr:
+    _nargs("json_extract_scalar", args, 2, 2)
+    return _call("athena_json_extract_scalar", args[0], _path_arg(args[1]))
+
+
+def _json_extract(args: list) -> exp.Expr:
+    _nargs("json_extract", args, 2, 2)
+    return _call("athena_json_extract", args[0], _path_arg(args[1]))
+
+
+def _date_parse(args: list) -> exp.Expr:
+    _nargs("date_parse", args, 2, 2)
+    fmt = mysql_to_duckdb(_literal_string(args[1], "date_parse format"), "date_parse")
+    return _call("strptime", args[0], exp.Literal.string(fmt))
+
+
+def _date_format(args: list) -> exp.Expr:
+    _nargs("date_format", args, 2, 2)
+    fmt = mysql_to_duckdb(_literal_string(args[1], "date_format format"), "date_format")
+    return _call("strftime", args[0], exp.Literal.string(fmt))
+
+
+def _parse_datetime(args: list) -> exp.Expr:
+    _nargs("parse_datetime", args, 2, 2)
+    fmt = java_to_duckdb(_literal_string(args[1], "parse_datetime format"), parsing=True)
+    parsed = _call("strptime", args[0], exp.Literal.string(fmt))
+    # Trino returns TIMESTAMP WITH TIME ZONE (in the session zone, UTC on Athena).
+    return exp.cast(parsed, exp.DataType.build("TIMESTAMPTZ", dialect="duckdb"))
+
+
+def _format_datetime(args: list) -> exp.Expr:
+    _nargs("format_datetime", args, 2, 2)
+    fmt = java_to_duckdb(_literal_string(args[1], "format_datetime format"))
+    return _call("strftime", args[0], exp.Literal.string(fmt))
+
+
+def _fraction_format(node: exp.Expr) -> str:
+    """to_iso8601 prints as many fraction digits as the timestamp's precision (default 3)."""
+    precision = 3
+    if isinstance(node, exp.Cast):
+        size = node.to.find(exp.DataTypeParam)
+        if size is not None and size.this.is_int:
+            precision = int(size.this.name)
+    return {0: "", 6: ".%f", 9: ".%n"}.get(precision, ".%g")
+
+
+def _to_iso8601(args: list) -> exp.Expr:
+    _nargs("to_iso8601", args, 1, 1)
+    fmt = "%Y-%m-%dT%H:%M:%S" + _fraction_format(args[0])
+    return _call("athena_to_iso8601", args[0], exp.Literal.string(fmt))
+
+
+def _approx_distinct(args: list) -> exp.Expr:
+    # Trino's optional maximum standard error has no DuckDB counterpart; both are HyperLogLog.
+    _nargs("approx_distinct", args, 1, 2)
+    return _call("approx_count_distinct", args[0])
+
+
+def _regexp_extract(args: list) -> exp.Expr:
+    _nargs("regexp_extract", args, 2, 3)
+    group = args[2] if len(args) == 3 else exp.Literal.number(0)
+    return _call("athena_regexp_extract", args[0], args[1], group)
+
+
+def _date_diff(args: list) -> exp.Expr:
+    _nargs("date_diff", args, 3, 3)
+    unit = exp.Literal.string(_literal_string(args[0], "date_diff unit").lower())
+    return _call("date_sub", unit, args[1], args[2])
+
+
+def _unsupported(name: str, hint: str = "") -> Callable[[list], exp.Expr]:
+    def build(args: list) -> exp.Expr:
+        raise UnsupportedError(f"function {name}", hint)
+
+    return build
+
+
+class AthenaParser(TrinoParser):
+    FUNCTIONS: ClassVar[dict[str, Any]] = {
+        **TrinoParser.FUNCTIONS,
+        "JSON_EXTRACT_SCALAR": _json_extract_scalar,
+        "JSON_EXTRACT": _json_extract,
+        "DATE_PARSE": _date_parse,
+        "DATE_FORMAT": _date_format,
+        "PARSE_DATETIME": _parse_datetime,
+        "FORMAT_DATETIME": _format_datetime,
+        "TO_ISO8601": _to_iso8601,
+        "APPROX_DISTINCT": _approx_distinct,
+        "REGEXP_EXTRACT": _regexp_extract,
+        "DATE_DIFF": _date_diff,
+        "AT_TIMEZONE": _unsupported("at_timezone", "time-zone-carrying values"),
+        "WITH_TIMEZONE": _unsupported("with_timezone", "time-zone-carrying values"),
+        "TIMEZONE_HOUR": _unsupported("timezone_hour", "time-zone-carrying values"),
+        "TIMEZONE_MINUTE": _unsupported("timezone_minute", "time-zone-carrying values"),
+    }
+
+
+class AthenaSQL(Trino):
+    """Athena engine v3 DML: Trino's grammar with the function builders above."""
+
+    Parser = AthenaParser
+
+
+def strip_statement(sql: str) -> str:
+    """The statement without surrounding whitespace and trailing semicolons."""
+    return sql.strip().rstrip(";").strip()
+
+
+def parse(sql: str) -> exp.Expr:
+    """Parse one Athena statement; QueryError (one line) on a syntax error."""
+    try:
+        trees = [t for t in sqlglot.parse(strip_statement(sql), dialect=AthenaSQL) if t]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        where = f"line {first.get('line')}:{first.get('col')}: " if first else ""
+        message = str(first.get("description") or exc).splitlines()[0]
+        raise QueryError(f"SYNTAX_ERROR: {where}{message}") from exc
+    if not trees:
+        raise QueryError("SYNTAX_ERROR: empty statement")
+    if len(trees) > 1:
+        raise QueryError("Only one sql statement is allowed")
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise UnsupportedError(f"statement {tree.key.upper()}", "only queries run on DuckDB")
+    return tree
+
+
+def cte_names(tree: exp.Expr) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+
+
+def table_references(tree: exp.Expr, database: str) -> list[tuple[str, str]]:
+    """The (database, table) pairs a query reads, CTE names excluded, in first-use order."""
+    ctes = cte_names(tree)
+    seen: dict[tuple[str, str], None] = {}
+    for table in tree.find_all(exp.Table):
+        if not table.name or isinstance(table.this, exp.Func):
+            continue
+        catalog = table.catalog.lower()
+        if catalog and catalog != "awsdatacatalog":
+            raise UnsupportedError(f"catalog {table.catalog!r}", "only AwsDataCatalog")
+        db = table.db.lower()
+        if not db and table.name.lower() in ctes:
+            continue
+        seen[(db or database, table.name.lower())] = None
+    return list(seen)
+
+
+def _strip_catalogs(tree: exp.Expr) -> None:
+    for table in tree.find_all(exp.Table):
+        if table.args.get("catalog") is not None:
+            table.set("catalog", None)
+
+
+def _is_integer(node: exp.Expr) -> bool:
+    return node.type is not None and node.type.this in _INTEGER_TYPES
+
+
+def _is_known(node: exp.Expr) -> bool:
+    return node.type is not None and node.type.this not in (
+        exp.DataType.Type.UNKNOWN,
+        exp.DataType.Type.NULL,
+    )
+
+
+def _fix_typed(tree: exp.Expr) -> exp.Expr:
+    """Rewrites that need operand types: integer division and date_trunc on DATE."""
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Div) and not isinstance(node.parent, exp.Anonymous):
+            left, right = node.this, node.expression
+            if _is_integer(left) and _is_integer(right):
+                return exp.IntDiv(this=left.copy(), expression=right.copy())
+            if not (_is_known(left) and _is_known(right)):
+                return _call("athena_divide", left.copy(), right.copy())
+            return exp.Div(this=left.copy(), expression=right.copy())
+        if isinstance(node, exp.TimestampTrunc | exp.DateTrunc):
+            arg = node.this
+            if arg.type is not None and arg.type.this == exp.DataType.Type.DATE:
+                return exp.cast(node.copy(), exp.DataType.build("DATE"))
+        return node
+
+    return tree.transform(fix, copy=False)
+
+
+def name_unnamed_columns(tree: exp.Expr) -> None:
+    """Athena names an output that is not a plain column ``_col<position>``."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Subquery):
+        select = select.unnest()
+    if not isinstance(select, exp.Select):
+        return
+    for position, projection in enumerate(select.expressions):
+        if not isinstance(projection, exp.Alias | exp.Column | exp.Star):
+            projection.replace(exp.alias_(projection.copy(), f"_col{position}"))
+
+
+def translate(
+    sql: str | exp.Expr,
+    *,
+    database: str = "default",
+    schema: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+) -> str:
+    """DuckDB SQL for one Athena query.
+
+    ``schema`` maps database -> table -> column -> DuckDB type (from Glue); with it, column
+    types drive integer division and ``date_trunc`` on dates.
+    """
+    tree = parse(sql) if isinstance(sql, str) else sql.copy()
+    _strip_catalogs(tree)
+    name_unnamed_columns(tree)
+    mapping = MappingSchema(
+        {
+            db: {t: dict(cols) for t, cols in tables.items()}
+            for db, tables in (schema or {}).items()
+        },
+        dialect="duckdb",
+    )
+    try:
+        tree = qualify(
+            tree,
+            schema=mapping,
+            dialect=AthenaSQL,
+            db=database,
+            validate_qualify_columns=False,
+            quote_identifiers=False,
+            expand_stars=False,
+            identify=False,
+        )
+    except (OptimizeError, ValueError, KeyError):
+        # Unresolvable scopes: translate unqualified; untyped divisions go through the macro.
+        tree = parse(sql) if isinstance(sql, str) else sql.copy()
+        _strip_catalogs(tree)
+        name_unnamed_columns(tree)
+    with contextlib.suppress(OptimizeError, ValueError, KeyError):
+        tree = annotate_types(tree, schema=mapping, dialect="duckdb")
+    tree = _fix_typed(tree)
+    return tree.sql(dialect="duckdb")

@@ -1,0 +1,194 @@
+"""DuckDB views over a Glue table's files: the reader chosen by SerDe and classification.
+
+Owns the SQL of the view that stands for one Athena table during one query:
+
+* JSON (``org.openx.data.jsonserde.JsonSerDe``, ``org.apache.hive.hcatalog.data.JsonSerDe``,
+  ``org.apache.hadoop.hive.serde2.JsonSerDe`` or ``classification=json``): ``read_json`` with
+  ``columns={...}`` from the Glue schema, so no file is sampled to guess a schema and a
+  partition filter reads only that partition's objects; gzip by the ``.gz`` extension as
+  Hadoop's codecs do; JSON keys that are not columns (such as ``name``, also a partition key in
+  this lake) are ignored, and the partition value wins. ``timestamp``/``date`` columns are read
+  as text and parsed as the SerDe does (``yyyy-MM-dd HH:mm:ss[.fffffffff]``, ISO 8601, or the
+  SerDe's ``timestamp.formats``); an unparsable value fails the query, as HIVE_BAD_DATA does.
+  SerDe ``mapping.<column>`` properties rename keys; ``ignore.malformed.json`` skips bad lines.
+* Parquet (``ParquetHiveSerDe``, ``MapredParquetInputFormat`` or ``classification=parquet``):
+  ``read_parquet``, columns matched by name and cast to the Glue types.
+
+Partition values come from Glue, not from object paths: partitions whose files sit under a
+``k=v/`` path that spells exactly their values are read with ``hive_partitioning`` (typed by
+``hive_types``, so ``d`` stays VARCHAR); any other partition is read on its own with its values
+as constants.
+
+Not reproduced: CSV/TSV, Avro, ORC, Ion and Grok SerDes (refused with a message), OpenX's
+case-insensitive key matching, Parquet files lacking a declared column (Athena returns NULL,
+DuckDB fails), and the OpenX SerDe's habit of returning only the first record of a line of
+concatenated JSON objects: :data:`JSON_ANY` reads every record instead and the session warns
+(or fails, with ``undelimited_json="error"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sandbox.query.catalog.glue import Column, Table
+from sandbox.query.catalog.s3layout import escape_path_value, parse_hive_segment, split_s3_url
+from sandbox.query.dialect.datetime_formats import java_to_duckdb
+from sandbox.query.errors import UnsupportedError
+
+JSON_SERDES = {
+    "org.openx.data.jsonserde.jsonserde",
+    "org.apache.hive.hcatalog.data.jsonserde",
+    "org.apache.hadoop.hive.serde2.jsonserde",
+}
+# DuckDB's read_json formats: one document per line (what the SerDes expect), or any sequence
+# of documents, delimited or not (what Firehose writes without AppendDelimiterToRecord).
+JSON_LINES = "newline_delimited"
+JSON_ANY = "unstructured"
+
+
+@dataclass(frozen=True)
+class FileGroup:
+    """Files read together: with ``values`` None their partition values come from Hive paths."""
+
+    files: tuple[str, ...]
+    values: tuple[str, ...] | None = None
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def reader_kind(table: Table) -> str:
+    """``json`` or ``parquet``; UnsupportedError for other formats."""
+    serde = table.serde.lower()
+    if table.parameters.get("table_type", "").upper() in ("ICEBERG", "HUDI", "DELTA"):
+        raise UnsupportedError(f"{table.parameters['table_type']} table {table.qualified_name}")
+    if serde in JSON_SERDES or (not serde and table.classification == "json"):
+        return "json"
+    if "parquet" in serde or "parquet" in table.input_format.lower():
+        return "parquet"
+    if not serde and table.classification == "parquet":
+        return "parquet"
+    raise UnsupportedError(
+        f"table {table.qualified_name} with SerDe {table.serde or '-'} and classification "
+        f"{table.classification or '-'}",
+        "the sandbox reads JSON and Parquet tables",
+    )
+
+
+def conforming(file_url: str, keys: Sequence[str], values: Sequence[str]) -> bool:
+    """True when the file's ``k=v`` path segments spell exactly these keys and values."""
+    _, key = split_s3_url(file_url)
+    found = [parse_hive_segment(part) for part in key.split("/")[:-1]]
+    pairs = [pair for pair in found if pair is not None]
+    expected = list(zip(keys, values, strict=True))
+    return (
+        [(k.lower(), v) for k, v in pairs] == [(k.lower(), v) for k, v in expected]
+        and all(escape_path_value(v) == v for v in values)
+        and all(escape_path_value(k) == k for k in keys)
+    )
+
+
+def _list_literal(files: Sequence[str]) -> str:
+    return "[" + ", ".join(quote_str(f) for f in files) + "]"
+
+
+def _struct_literal(items: Sequence[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{quote_str(k)}: {quote_str(v)}" for k, v in items) + "}"
+
+
+def _timestamp_expr(column: Column, source: str, table: Table) -> str:
+    formats = table.serde_parameters.get("timestamp.formats")
+    if formats:
+        patterns = [java_to_duckdb(f.strip(), joda=False, parsing=True) for f in formats.split(",")]
+        listed = "[" + ", ".join(quote_str(p) for p in patterns) + "]"
+        return f"coalesce(try_strptime({source}, {listed}), CAST({source} AS TIMESTAMP))"
+    return f"CAST({source} AS TIMESTAMP)"
+
+
+def _json_select(table: Table, files: Sequence[str], hive: bool, json_format: str) -> str:
+    columns: list[tuple[str, str]] = []
+    selects: list[str] = []
+    for column in table.columns:
+        key = table.serde_parameters.get(f"mapping.{column.name}", column.name)
+        glue = column.glue_type.strip().lower()
+        read_type = "VARCHAR" if glue in ("timestamp", "date") else column.duck_type
+        columns.append((key, read_type))
+        source = quote_ident(key)
+        if glue == "timestamp":
+            expr = _timestamp_expr(column, source, table)
+        elif glue == "date":
+            expr = f"CAST({source} AS DATE)"
+        else:
+            expr = source
+        selects.append(f"{expr} AS {quote_ident(column.name)}")
+    options = [
+        _list_literal(files),
+        f"format = {quote_str(json_format)}",
+        f"columns = {_struct_literal(columns)}",
+        "maximum_object_size = 268435456",
+    ]
+    if str(table.serde_parameters.get("ignore.malformed.json", "")).lower() == "true":
+        options.append("ignore_errors = true")
+    options.extend(_hive_options(table, hive))
+    return f"SELECT {', '.join(selects)}{{partitions}} FROM read_json({', '.join(options)})"
+
+
+def _hive_options(table: Table, hive: bool) -> list[str]:
+    if not hive:
+        return ["hive_partitioning = false"]
+    types = [(key.name, key.duck_type) for key in table.partition_keys]
+    return ["hive_partitioning = true", f"hive_types = {_struct_literal(types)}"]
+
+
+def _parquet_select(table: Table, files: Sequence[str], hive: bool) -> str:
+    selects = []
+    for column in table.columns:
+        duck = column.duck_type
+        source = quote_ident(column.name)
+        nested = "(" in duck or duck.endswith("]")
+        expr = source if nested else f"CAST({source} AS {duck})"
+        selects.append(f"{expr} AS {quote_ident(column.name)}")
+    options = [_list_literal(files), *_hive_options(table, hive)]
+    return f"SELECT {', '.join(selects)}{{partitions}} FROM read_parquet({', '.join(options)})"
+
+
+def _empty_select(table: Table) -> str:
+    selects = [
+        f"CAST(NULL AS {column.duck_type}) AS {quote_ident(column.name)}"
+        for column in table.all_columns()
+    ]
+    return f"SELECT {', '.join(selects)} LIMIT 0"
+
+
+def view_sql(table: Table, groups: Sequence[FileGroup], json_format: str = JSON_LINES) -> str:
+    """The SELECT a view over ``table``'s files runs (columns, then partition keys)."""
+    kind = reader_kind(table)
+    parts = []
+    for group in groups:
+        if not group.files:
+            continue
+        hive = group.values is None and bool(table.partition_keys)
+        if kind == "json":
+            select = _json_select(table, group.files, hive, json_format)
+        else:
+            select = _parquet_select(table, group.files, hive)
+        if not table.partition_keys:
+            partitions = ""
+        elif hive:
+            partitions = "".join(f", {quote_ident(k.name)}" for k in table.partition_keys)
+        else:
+            values = group.values or ()
+            partitions = "".join(
+                f", CAST({quote_str(v)} AS {k.duck_type}) AS {quote_ident(k.name)}"
+                for k, v in zip(table.partition_keys, values, strict=True)
+            )
+        parts.append(select.replace("{partitions}", partitions, 1))
+    if not parts:
+        return _empty_select(table)
+    return "\nUNION ALL\n".join(parts)

@@ -1,0 +1,270 @@
+"""The Athena stand-in: one statement in, a result with bytes scanned and cost out.
+
+Owns the orchestration for a statement: utility statements (partition DDL, SHOW, DESCRIBE) go
+to Glue through :mod:`~sandbox.query.catalog.partitions`; queries are parsed, each Glue table
+they read becomes a DuckDB view over exactly the files its (pruned) partitions hold, the SQL is
+translated, run, and charged for the bytes DuckDB fetched from S3.
+
+Not reproduced: query queueing, workgroup settings (bytes-scanned cutoffs, result encryption),
+result files in the results bucket, query result reuse, ``information_schema``, and federated
+catalogs. Everything runs against the sandbox endpoint only: a Session refuses to start when
+the settings point anywhere else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import boto3
+import duckdb
+
+from sandbox.query.analysis.pricing import DEFAULT_PRICES, Prices, athena_cost
+from sandbox.query.catalog.glue import Catalog, Table
+from sandbox.query.catalog.partitions import (
+    add_partitions,
+    drop_partitions,
+    msck_repair,
+    show_partitions,
+)
+from sandbox.query.catalog.tables import resolve
+from sandbox.query.dialect.pruning import partition_filters
+from sandbox.query.dialect.statements import (
+    AddPartitions,
+    Describe,
+    DropPartitions,
+    MsckRepair,
+    ShowColumns,
+    ShowDatabases,
+    ShowPartitions,
+    ShowTables,
+    TableRef,
+    Utility,
+    parse_utility,
+    show_tables_matcher,
+)
+from sandbox.query.dialect.translate import MACROS, parse, table_references, translate
+from sandbox.query.engine import duck
+from sandbox.query.engine.readers import JSON_ANY, JSON_LINES, quote_ident, reader_kind, view_sql
+from sandbox.query.errors import QueryError, UnsupportedError
+from sandbox.settings import Settings, load
+
+# DuckDB's message when a line holds more than one JSON document.
+_CONCATENATED = "unexpected content after document"
+
+
+@dataclass
+class Result:
+    """A statement's answer, and what running it on Athena would have scanned and cost."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    bytes_scanned: int = 0
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+    engine: str = "duckdb"
+    statement_type: str = "DML"  # DML (billed), DDL or UTILITY (free), as Athena reports them
+    sql: str = ""  # what the engine ran
+    warnings: list[str] = field(default_factory=list)
+    scan: duck.Scan | None = None
+
+
+def default_database(settings: Settings) -> str:
+    """The Glue database from the Terraform outputs, else Athena's ``default``."""
+    from sandbox.infra.outputs import OutputsMissingError, read_outputs
+
+    try:
+        return read_outputs(settings).database
+    except (OutputsMissingError, OSError, ValueError):
+        return "default"
+
+
+class Session:
+    """Runs Athena SQL on DuckDB over the sandbox's S3, with tables from its Glue catalogue."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        glue_client: Any = None,
+        s3_client: Any = None,
+        *,
+        database: str | None = None,
+        prices: Prices = DEFAULT_PRICES,
+        undelimited_json: str = "warn",
+        now: datetime | None = None,
+    ) -> None:
+        self.settings = settings or load()
+        if not self.settings.is_local:
+            raise QueryError(
+                f"the DuckDB engine only queries the sandbox, but the endpoint is "
+                f"{self.settings.endpoint_url}; use --engine athena to query AWS"
+            )
+        if undelimited_json not in ("warn", "error"):
+            raise ValueError("undelimited_json must be 'warn' or 'error'")
+        kwargs = self.settings.boto3_kwargs()
+        self.glue = glue_client or boto3.client("glue", **kwargs)
+        self.s3 = s3_client or boto3.client("s3", **kwargs)
+        self.catalog = Catalog(self.glue)
+        self.database = (database or default_database(self.settings)).lower()
+        self.prices = prices
+        self.undelimited_json = undelimited_json
+        self.now = now
+        self._con: duckdb.DuckDBPyConnection | None = None
+        # JSON tables found to hold undelimited records: read them that way from then on.
+        self._undelimited: set[str] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            con = duck.connect(self.settings)
+            for macro in MACROS:
+                con.execute(macro)
+            self._con = con
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- statements ------------------------------------------------------------------------
+    def execute(self, athena_sql: str) -> Result:
+        """Run one Athena statement; QueryError (one line) when it fails."""
+        started = time.perf_counter()
+        utility = parse_utility(athena_sql)
+        result = self._utility(utility) if utility is not None else self._query(athena_sql)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def table(self, ref: TableRef) -> Table:
+        return self.catalog.get_table(ref.database or self.database, ref.name)
+
+    def _utility(self, statement: Utility) -> Result:
+        ddl = "DDL"
+        if isinstance(statement, MsckRepair):
+            lines = msck_repair(self.catalog, self.s3, self.table(statement.table))
+            return Result(["result"], [(line,) for line in lines], statement_type=ddl)
+        if isinstance(statement, AddPartitions):
+            add_partitions(self.catalog, self.table(statement.table), statement)
+            return Result([], [], statement_type=ddl)
+        if isinstance(statement, DropPartitions):
+            drop_partitions(self.catalog, self.table(statement.table), statement)
+            return Result([], [], statement_type=ddl)
+        if isinstance(statement, ShowPartitions):
+            specs = show_partitions(self.catalog, self.table(statement.table))
+            return Result(["partition"], [(s,) for s in specs], statement_type=ddl)
+        if isinstance(statement, ShowTables):
+            match = show_tables_matcher(statement.pattern)
+            names = self.catalog.list_tables(statement.database or self.database)
+            rows = [(n,) for n in names if match.fullmatch(n)]
+            return Result(["tab_name"], rows, statement_type=ddl)
+        if isinstance(statement, ShowDatabases):
+            match = show_tables_matcher(statement.pattern)
+            rows = [(n,) for n in self.catalog.list_databases() if match.fullmatch(n)]
+            return Result(["database_name"], rows, statement_type=ddl)
+        if isinstance(statement, ShowColumns):
+            table = self.table(statement.table)
+            return Result(["field"], [(c.name,) for c in table.all_columns()], statement_type=ddl)
+        if isinstance(statement, Describe):
+            return self._describe(self.table(statement.table))
+        raise UnsupportedError(type(statement).__name__)
+
+    def _describe(self, table: Table) -> Result:
+        rows: list[tuple[Any, ...]] = [
+            (c.name, c.glue_type, c.comment) for c in table.all_columns()
+        ]
+        if table.partition_keys:
+            rows += [
+                ("", "", ""),
+                ("# Partition Information", "", ""),
+                ("# col_name", "data_type", "comment"),
+                ("", "", ""),
+            ]
+            rows += [(c.name, c.glue_type, c.comment) for c in table.partition_keys]
+        return Result(["col_name", "data_type", "comment"], rows, statement_type="DDL")
+
+    def _query(self, athena_sql: str) -> Result:
+        tree = parse(athena_sql)
+        schema: dict[str, dict[str, dict[str, str]]] = {}
+        json_views: dict[str, tuple[Table, Any]] = {}
+        known_undelimited: dict[str, tuple[Table, Any]] = {}
+        for database, name in table_references(tree, self.database):
+            if database == "information_schema":
+                raise UnsupportedError("information_schema", "use SHOW TABLES / SHOW COLUMNS")
+            table = self.catalog.get_table(database, name)
+            filters = partition_filters(tree, database, name, table.key_names)
+            resolved = resolve(table, self.catalog, self.s3, filters, self.now)
+            undelimited = table.qualified_name in self._undelimited
+            self._create_view(
+                table, view_sql(table, resolved.groups, JSON_ANY if undelimited else JSON_LINES)
+            )
+            if reader_kind(table) == "json":
+                views = known_undelimited if undelimited else json_views
+                views[table.qualified_name] = (table, resolved.groups)
+            columns = {c.name: c.duck_type for c in table.all_columns()}
+            schema.setdefault(database, {})[name] = columns
+        duck_sql = translate(tree, database=self.database, schema=schema)
+        warnings: list[str] = []
+        if known_undelimited:
+            warnings.append(
+                _concatenated_message(known_undelimited) + "; read every record instead"
+            )
+        try:
+            arrow, scan = self._run(duck_sql)
+        except duckdb.Error as exc:
+            if _CONCATENATED not in str(exc) or not json_views:
+                raise QueryError(_one_line(exc)) from exc
+            if self.undelimited_json == "error":
+                raise QueryError(_concatenated_message(json_views)) from exc
+            warnings.append(_concatenated_message(json_views) + "; read every record instead")
+            for table, groups in json_views.values():
+                self._create_view(table, view_sql(table, groups, JSON_ANY))
+                self._undelimited.add(table.qualified_name)
+            try:
+                arrow, scan = self._run(duck_sql)
+            except duckdb.Error as retry_exc:
+                raise QueryError(_one_line(retry_exc)) from retry_exc
+        rows = [tuple(row.values()) for row in arrow.to_pylist()]
+        return Result(
+            columns=list(arrow.column_names),
+            rows=rows,
+            bytes_scanned=scan.bytes_scanned,
+            cost_usd=athena_cost(scan.bytes_scanned, self.prices),
+            sql=duck_sql,
+            warnings=warnings,
+            scan=scan,
+        )
+
+    def _create_view(self, table: Table, select: str) -> None:
+        con = self.connection()
+        schema = quote_ident(table.database)
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"CREATE OR REPLACE VIEW {schema}.{quote_ident(table.name)} AS {select}")
+
+    def _run(self, duck_sql: str) -> tuple[Any, duck.Scan]:
+        con = self.connection()
+        duck.start_measuring(con)
+        arrow = con.execute(duck_sql).to_arrow_table()
+        return arrow, duck.scan_from_log(duck.http_log(con))
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _concatenated_message(json_views: dict[str, tuple[Table, Any]]) -> str:
+    names = ", ".join(sorted(json_views))
+    return (
+        f"{names}: objects hold JSON records not separated by newlines (Firehose without the "
+        "AppendDelimiterToRecord processor); Athena's JSON SerDe would return only the first "
+        "record of each line, so Athena's answer differs"
+    )

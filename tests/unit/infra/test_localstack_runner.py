@@ -1,0 +1,93 @@
+"""Host-mode runner: environment, refusal paths and what `stop` may touch."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from sandbox.infra import localstack
+from sandbox.infra.errors import PlatformError
+from sandbox.settings import Settings, is_local_endpoint
+
+
+def _settings(tmp_path: Path, port: int = 4566) -> Settings:
+    return Settings(port=port, state_dir=tmp_path)
+
+
+def test_environment_binds_loopback_and_keeps_state_in_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY")
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    env = localstack.localstack_environment(_settings(tmp_path, 4599))
+    assert env["GATEWAY_LISTEN"] == "127.0.0.1:4599"
+    assert env["GATEWAY_SERVER"] == "hypercorn"
+    assert env["OVERRIDE_IN_DOCKER"] == "0"
+    assert env["DNS_ADDRESS"] == "0"
+    for key in ("HOME", "XDG_CACHE_HOME", "FILESYSTEM_ROOT", "TMPDIR"):
+        assert env[key].startswith(str(tmp_path))
+    # the user's real credentials never reach the emulator
+    assert env["AWS_ACCESS_KEY_ID"] == "test"
+    assert "AWS_PROFILE" not in env
+    assert env["PROVIDER_OVERRIDE_FIREHOSE"] == "sandbox"
+
+
+def test_malloc_arenas_are_capped_unless_the_user_chose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the cap, LocalStack's peak RSS grew ~80 MB per 100k-session ingest (glibc arenas).
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert localstack.localstack_environment(_settings(tmp_path))["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    assert localstack.localstack_environment(_settings(tmp_path))["MALLOC_ARENA_MAX"] == "8"
+
+
+def test_baseline_environment_keeps_localstacks_own_providers(tmp_path: Path) -> None:
+    env = localstack.localstack_environment(_settings(tmp_path), sandbox_providers=False)
+    assert not any(key.startswith("PROVIDER_OVERRIDE_") for key in env)
+
+
+def test_port_already_taken_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with pytest.raises(PlatformError, match=f"Port {port} .* already in use.*SANDBOX_PORT"):
+            localstack.start_host(_settings(tmp_path, port))
+    assert not (tmp_path / "localstack.pid").exists()
+
+
+def test_stop_without_a_recorded_process_touches_nothing(tmp_path: Path) -> None:
+    assert localstack.stop_host(_settings(tmp_path)) is False
+
+
+def test_stop_ignores_a_pid_file_naming_another_program(tmp_path: Path) -> None:
+    import os
+
+    settings = _settings(tmp_path)
+    settings.pid_file.write_text(str(os.getpid()))  # this pytest process, not LocalStack
+    assert localstack.read_pid(settings) is None
+    assert localstack.stop_host(settings) is False
+
+
+def test_unknown_mode_is_rejected(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path, mode="kubernetes")
+    with pytest.raises(PlatformError, match="SANDBOX_MODE"):
+        localstack.choose_mode(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:4566", True),
+        ("http://localhost:4566", True),
+        ("localhost:4566", True),
+        ("https://firehose.us-east-1.amazonaws.com", False),
+        ("http://10.0.0.5:4566", False),
+        (None, False),
+    ],
+)
+def test_local_endpoint_detection(url: str | None, local: bool) -> None:
+    assert is_local_endpoint(url) is local
