@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from rich.console import Console
 
 from sandbox import settings as settings_module
-from sandbox.query.analysis.pricing import DEFAULT_PRICES, MB, Prices
+from sandbox.query.engine.pricing import DEFAULT_PRICES, MB, Prices
 from sandbox.query.errors import QueryError
 from sandbox.query.render import FORMATS, print_result, rich_table, usd
 
@@ -363,7 +363,7 @@ def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int,
     import boto3
 
     from sandbox.query.analysis import stats
-    from sandbox.query.analysis.pricing import monthly_costs
+    from sandbox.query.engine.pricing import monthly_costs
     from sandbox.query.render import human_bytes
 
     settings = settings_module.load()

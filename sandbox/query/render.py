@@ -18,21 +18,10 @@ from typing import IO, Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from sandbox.query.analysis.pricing import DEFAULT_PRICES, Prices, billed_bytes
+from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, billed_bytes, human_bytes
 from sandbox.query.engine.session import Result
 
 FORMATS = ("table", "csv", "json")
-_UNITS = ("Bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
-
-
-def human_bytes(size: float) -> str:
-    """Sizes as ``aws s3 ls --human-readable`` prints them: ``44.1 MiB``, ``512 Bytes``."""
-    size = float(size)
-    unit = 0
-    while abs(size) >= 1024 and unit < len(_UNITS) - 1:
-        size /= 1024
-        unit += 1
-    return f"{size:.0f} Bytes" if unit == 0 else f"{size:.1f} {_UNITS[unit]}"
 
 
 def usd(amount: float) -> str:

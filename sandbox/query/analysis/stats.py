@@ -3,7 +3,7 @@
 
 Owns the per-prefix summary (``events_raw/json/``, ``events_raw/parquet/``, ``errors/``: total
 objects, total size, average object size, ``k=v`` partitions, compression ratio against the raw
-events) and the volumes the cost model (:mod:`~sandbox.query.analysis.pricing`) needs. The raw
+events) and the volumes the cost model (:mod:`~sandbox.query.engine.pricing`) needs. The raw
 size and event count come from the seed manifest when one is given (``content_bytes``,
 ``events_total``), otherwise from decompressing the JSON objects and counting their records.
 """
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.query.analysis.pricing import Volumes
 from sandbox.query.catalog.s3layout import S3Object, parse_hive_segment
+from sandbox.query.engine.pricing import Volumes
 from sandbox.query.errors import QueryError
 
 DEFAULT_PREFIXES = ("events_raw/json/", "events_raw/parquet/", "errors/")

@@ -101,3 +101,16 @@ def assign_to_locations(
                 break
             cut = path.rfind("/", 0, cut)
     return groups
+
+
+def conforming(file_url: str, keys: Sequence[str], values: Sequence[str]) -> bool:
+    """True when the file's ``k=v`` path segments spell exactly these keys and values."""
+    _, key = split_s3_url(file_url)
+    found = [parse_hive_segment(part) for part in key.split("/")[:-1]]
+    pairs = [pair for pair in found if pair is not None]
+    expected = list(zip(keys, values, strict=True))
+    return (
+        [(k.lower(), v) for k, v in pairs] == [(k.lower(), v) for k, v in expected]
+        and all(escape_path_value(v) == v for v in values)
+        and all(escape_path_value(k) == k for k in keys)
+    )

@@ -23,11 +23,20 @@ from sandbox.query.catalog.projection import projected_partitions
 from sandbox.query.catalog.s3layout import (
     S3Object,
     assign_to_locations,
+    conforming,
     directory,
     hive_path,
     list_objects,
 )
-from sandbox.query.engine.readers import FileGroup, conforming
+
+
+@dataclass(frozen=True)
+class FileGroup:
+    """Files read together: with ``values`` None their partition values come from Hive paths."""
+
+    files: tuple[str, ...]
+    values: tuple[str, ...] | None = None
+
 
 # Up to this many partitions are listed one by one; beyond, the table root is listed once.
 LIST_EACH_LIMIT = 32

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from sandbox.query.analysis.pricing import DEFAULT_PRICES, Prices, athena_cost
+from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, athena_cost
 from sandbox.query.engine.session import Result
 from sandbox.query.errors import QueryError
 from sandbox.settings import Settings, is_local_endpoint

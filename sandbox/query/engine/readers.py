@@ -29,10 +29,9 @@ concatenated JSON objects: :data:`JSON_ANY` reads every record instead and the s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sandbox.query.catalog.glue import Column, Table
-from sandbox.query.catalog.s3layout import escape_path_value, parse_hive_segment, split_s3_url
+from sandbox.query.catalog.tables import FileGroup
 from sandbox.query.dialect.datetime_formats import java_to_duckdb
 from sandbox.query.errors import UnsupportedError
 
@@ -45,14 +44,6 @@ JSON_SERDES = {
 # of documents, delimited or not (what Firehose writes without AppendDelimiterToRecord).
 JSON_LINES = "newline_delimited"
 JSON_ANY = "unstructured"
-
-
-@dataclass(frozen=True)
-class FileGroup:
-    """Files read together: with ``values`` None their partition values come from Hive paths."""
-
-    files: tuple[str, ...]
-    values: tuple[str, ...] | None = None
 
 
 def quote_ident(name: str) -> str:
@@ -78,19 +69,6 @@ def reader_kind(table: Table) -> str:
         f"table {table.qualified_name} with SerDe {table.serde or '-'} and classification "
         f"{table.classification or '-'}",
         "the sandbox reads JSON and Parquet tables",
-    )
-
-
-def conforming(file_url: str, keys: Sequence[str], values: Sequence[str]) -> bool:
-    """True when the file's ``k=v`` path segments spell exactly these keys and values."""
-    _, key = split_s3_url(file_url)
-    found = [parse_hive_segment(part) for part in key.split("/")[:-1]]
-    pairs = [pair for pair in found if pair is not None]
-    expected = list(zip(keys, values, strict=True))
-    return (
-        [(k.lower(), v) for k, v in pairs] == [(k.lower(), v) for k, v in expected]
-        and all(escape_path_value(v) == v for v in values)
-        and all(escape_path_value(k) == k for k in keys)
     )
 
 

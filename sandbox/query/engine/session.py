@@ -21,7 +21,6 @@ from typing import Any
 import boto3
 import duckdb
 
-from sandbox.query.analysis.pricing import DEFAULT_PRICES, Prices, athena_cost
 from sandbox.query.catalog.glue import Catalog, Table
 from sandbox.query.catalog.partitions import (
     add_partitions,
@@ -47,6 +46,7 @@ from sandbox.query.dialect.statements import (
 )
 from sandbox.query.dialect.translate import MACROS, parse, table_references, translate
 from sandbox.query.engine import duck
+from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, athena_cost
 from sandbox.query.engine.readers import JSON_ANY, JSON_LINES, quote_ident, reader_kind, view_sql
 from sandbox.query.errors import QueryError, UnsupportedError
 from sandbox.settings import Settings, load

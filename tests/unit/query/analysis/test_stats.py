@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sandbox.query.analysis.pricing import Volumes
 from sandbox.query.analysis.stats import (
     bucket_stats,
     count_json_records,
@@ -17,6 +16,7 @@ from sandbox.query.analysis.stats import (
     volumes,
 )
 from sandbox.query.catalog.s3layout import S3Object
+from sandbox.query.engine.pricing import Volumes
 from tests.unit.query.lakes import Lake
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.query.analysis.pricing import MB, TB
 from sandbox.query.engine.athena import AthenaEngine, convert
+from sandbox.query.engine.pricing import MB, TB
 from sandbox.query.errors import QueryError
 from sandbox.settings import Settings
 

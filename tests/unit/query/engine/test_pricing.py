@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.query.analysis.pricing import (
+from sandbox.query.engine.pricing import (
     GB,
     MB,
     TB,

@@ -74,10 +74,17 @@ def firehose_billed_bytes(
     return records * per_record * prices.firehose_record_increment
 
 
-def _size(size: float) -> str:
-    from sandbox.query.render import human_bytes
+_UNITS = ("Bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
 
-    return human_bytes(size)
+
+def human_bytes(size: float) -> str:
+    """Sizes as ``aws s3 ls --human-readable`` prints them: ``44.1 MiB``, ``512 Bytes``."""
+    size = float(size)
+    unit = 0
+    while abs(size) >= 1024 and unit < len(_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    return f"{size:.0f} Bytes" if unit == 0 else f"{size:.1f} {_UNITS[unit]}"
 
 
 @dataclass(frozen=True)
@@ -119,20 +126,20 @@ def monthly_costs(
         ),
         CostLine(
             "Firehose dynamic partitioning",
-            f"{_size(volumes.streams * raw)}, {volumes.objects_delivered:,} objects",
+            f"{human_bytes(volumes.streams * raw)}, {volumes.objects_delivered:,} objects",
             volumes.streams * raw / GB * prices.firehose_dynamic_partitioning_usd_per_gb
             + volumes.objects_delivered / 1000 * prices.firehose_partitioning_usd_per_1000_objects,
             "not in the article's table",
         ),
         CostLine(
             "Firehose format conversion",
-            f"{_size(raw)} to Parquet",
+            f"{human_bytes(raw)} to Parquet",
             raw / GB * prices.firehose_format_conversion_usd_per_gb,
             "not in the article's table",
         ),
         CostLine(
             "S3",
-            f"{_size(volumes.stored_bytes)} stored, {volumes.objects_delivered:,} PUTs",
+            f"{human_bytes(volumes.stored_bytes)} stored, {volumes.objects_delivered:,} PUTs",
             volumes.stored_bytes / GB * prices.s3_usd_per_gb_month
             + volumes.objects_delivered / 1000 * prices.s3_put_usd_per_1000,
         ),
@@ -143,12 +150,12 @@ def monthly_costs(
         ),
         CostLine(
             "Athena (JSON table)",
-            f"{queries:,} scans of {_size(volumes.json_full_scan_bytes)}",
+            f"{queries:,} scans of {human_bytes(volumes.json_full_scan_bytes)}",
             queries * athena_cost(volumes.json_full_scan_bytes, prices),
         ),
         CostLine(
             "Athena (Parquet table)",
-            f"{queries:,} scans of {_size(volumes.parquet_full_scan_bytes)}",
+            f"{queries:,} scans of {human_bytes(volumes.parquet_full_scan_bytes)}",
             queries * athena_cost(volumes.parquet_full_scan_bytes, prices),
         ),
     ]
