@@ -1,5 +1,5 @@
 # The names below are a contract: the `sandbox` Python package reads them
-# (sandbox/platform/outputs.py) instead of hard-coding resource names. Don't rename them.
+# (sandbox/infra/outputs.py) instead of hard-coding resource names. Don't rename them.
 
 output "bucket_name" {
   description = "S3 bucket the delivery streams write to."
@@ -39,6 +39,29 @@ output "parquet_table_name" {
 output "athena_workgroup_name" {
   description = "Athena workgroup for querying the tables."
   value       = aws_athena_workgroup.this.name
+}
+
+# The lake layout: where each stream writes in the sink bucket, as configured on the stream
+# (Firehose expressions included). Readers take the fixed folder in front of the first `!{`.
+
+output "json_prefix" {
+  description = "S3 key prefix of the JSON stream's objects (the events_json table's data lies below its fixed part)."
+  value       = aws_kinesis_firehose_delivery_stream.json.extended_s3_configuration[0].prefix
+}
+
+output "json_error_output_prefix" {
+  description = "S3 key prefix of the JSON stream's error output."
+  value       = aws_kinesis_firehose_delivery_stream.json.extended_s3_configuration[0].error_output_prefix
+}
+
+output "parquet_prefix" {
+  description = "S3 key prefix of the Parquet stream's objects (the events_parquet table's data lies below its fixed part)."
+  value       = aws_kinesis_firehose_delivery_stream.parquet.extended_s3_configuration[0].prefix
+}
+
+output "parquet_error_output_prefix" {
+  description = "S3 key prefix of the Parquet stream's error output."
+  value       = aws_kinesis_firehose_delivery_stream.parquet.extended_s3_configuration[0].error_output_prefix
 }
 
 output "region" {
