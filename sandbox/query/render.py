@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,20 +17,10 @@ from typing import IO, Any
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, billed_bytes, human_bytes
+from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, billed_bytes, human_bytes, usd
 from sandbox.query.engine.session import Result
 
 FORMATS = ("table", "csv", "json")
-
-
-def usd(amount: float) -> str:
-    """Dollar amounts with enough digits to show per-query costs (``$0.000048``)."""
-    if amount == 0:
-        return "$0.00"
-    if amount >= 0.01:
-        return f"${amount:,.2f}"
-    digits = max(2, -math.floor(math.log10(abs(amount))) + 1)
-    return f"${amount:.{digits}f}"
 
 
 def cell(value: Any) -> str:

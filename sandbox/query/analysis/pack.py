@@ -162,7 +162,7 @@ class Comparison:
 
 def comparison(runs: Iterable[PackRun]) -> Comparison:
     """One row per query: bytes, cost and time on JSON and on Parquet side by side."""
-    from sandbox.query.render import human_bytes, usd
+    from sandbox.query.engine.pricing import human_bytes, usd
 
     by_query: dict[str, dict[str, PackRun]] = {}
     for run in runs:

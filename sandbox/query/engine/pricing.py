@@ -87,6 +87,16 @@ def human_bytes(size: float) -> str:
     return f"{size:.0f} Bytes" if unit == 0 else f"{size:.1f} {_UNITS[unit]}"
 
 
+def usd(amount: float) -> str:
+    """Dollar amounts with enough digits to show per-query costs (``$0.000048``)."""
+    if amount == 0:
+        return "$0.00"
+    if amount >= 0.01:
+        return f"${amount:,.2f}"
+    digits = max(2, -math.floor(math.log10(abs(amount))) + 1)
+    return f"${amount:.{digits}f}"
+
+
 @dataclass(frozen=True)
 class CostLine:
     service: str
