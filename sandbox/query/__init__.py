@@ -4,11 +4,10 @@ Tables come from the sandbox's Glue catalogue, data from its S3 bucket (read in 
 DuckDB's httpfs), SQL in Athena's dialect. Every query reports the bytes DuckDB fetched and what
 Athena would charge for them. ``--engine athena`` sends the same SQL to real Athena instead.
 
-Modules, from SQL to answer: ``statements`` (utility DDL), ``translate`` (Athena -> DuckDB),
-``catalog`` (Glue), ``projection`` and ``pruning`` (which partitions), ``s3layout`` and
-``tables`` (which files), ``gluetypes`` and ``readers`` (the DuckDB views), ``duck`` (connection
-and bytes scanned), ``pricing``, ``session`` (the stand-in), ``athena`` (the real thing),
-``pack`` (the analysis), ``stats`` (the bucket summary), ``render`` and ``cli``.
+Rooms, from SQL to answer, each importing only the rooms before it: ``dialect`` (Athena SQL
+to DuckDB SQL), ``catalog`` (Glue tables, partitions, projection, S3 layout), ``engine`` (the
+DuckDB stand-in, real Athena, pricing), ``analysis`` (the pack and the bucket statistics).
+``render`` and ``cli`` are the shell around them.
 """
 
 from sandbox.query.engine.session import Result, Session
