@@ -5,6 +5,9 @@ after each apply; :func:`read_outputs` reads that file, or, when it is missing, 
 recorded in the sandbox's own state file (``<state>/terraform.tfstate``). It never runs
 ``terraform`` in ``terraform/``: there, a production backend (S3 state) would be read with the
 user's real credentials, or local production state would hand production names to the sandbox.
+
+Also owns the lake layout those outputs describe (:class:`LakeLayout`): the fixed folder in front
+of each stream's prefix and error output prefix, which the seed report and ``make stats`` list.
 """
 
 from __future__ import annotations
@@ -12,12 +15,46 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sandbox.errors import SandboxError
 from sandbox.settings import Settings
 
 
-class OutputsMissingError(RuntimeError):
+class OutputsMissingError(SandboxError):
     """The platform has not been provisioned yet."""
+
+
+def fixed_folder(prefix: str) -> str:
+    """The folder a Firehose prefix always writes below: its text before the first ``!{``
+    expression, cut back to the last ``/`` (``events_raw/json/name=!{...}/`` ->
+    ``events_raw/json/``; ``""`` when the first folder is already an expression)."""
+    head = prefix.split("!{", 1)[0]
+    return head[: head.rfind("/") + 1]
+
+
+@dataclass(frozen=True)
+class LakeLayout:
+    """Where the two delivery streams write in the sink bucket (from the Terraform outputs)."""
+
+    bucket: str
+    json_data: str
+    parquet_data: str
+    json_errors: str
+    parquet_errors: str
+
+    @property
+    def data_prefixes(self) -> tuple[str, ...]:
+        return _unique((self.json_data, self.parquet_data))
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """Data folders first, then error output folders, each once."""
+        return _unique((self.json_data, self.parquet_data, self.json_errors, self.parquet_errors))
+
+
+def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 @dataclass(frozen=True)
@@ -31,14 +68,26 @@ class Outputs:
     parquet_table: str
     workgroup: str
     region: str
+    # Optional so that outputs saved before these existed still serve emit and query;
+    # :meth:`lake` says to re-run `make up` when they are missing.
+    json_prefix: str | None = None
+    json_error_output_prefix: str | None = None
+    parquet_prefix: str | None = None
+    parquet_error_output_prefix: str | None = None
 
     @classmethod
     def from_terraform(cls, raw: dict) -> Outputs:
         def value(name: str) -> str:
-            item = raw.get(name)
-            if item is None:
+            found = optional(name)
+            if found is None:
                 raise OutputsMissingError(f"Terraform output {name!r} is missing; run `make up`.")
-            return str(item["value"] if isinstance(item, dict) else item)
+            return found
+
+        def optional(name: str) -> str | None:
+            item: Any = raw.get(name)
+            if isinstance(item, dict):
+                item = item.get("value")
+            return None if item is None else str(item)
 
         return cls(
             bucket=value("bucket_name"),
@@ -50,6 +99,31 @@ class Outputs:
             parquet_table=value("parquet_table_name"),
             workgroup=value("athena_workgroup_name"),
             region=value("region"),
+            json_prefix=optional("json_prefix"),
+            json_error_output_prefix=optional("json_error_output_prefix"),
+            parquet_prefix=optional("parquet_prefix"),
+            parquet_error_output_prefix=optional("parquet_error_output_prefix"),
+        )
+
+    def lake(self, bucket: str | None = None) -> LakeLayout:
+        """The layout of the sink bucket (or of ``bucket``, a copy laid out the same way)."""
+        prefixes = {
+            "json_prefix": self.json_prefix,
+            "parquet_prefix": self.parquet_prefix,
+            "json_error_output_prefix": self.json_error_output_prefix,
+            "parquet_error_output_prefix": self.parquet_error_output_prefix,
+        }
+        missing = [name for name, prefix in prefixes.items() if prefix is None]
+        if missing:
+            raise OutputsMissingError(
+                f"Terraform outputs {', '.join(missing)} are missing (provisioned by an older "
+                "terraform/); run `make up`."
+            )
+        json_data, parquet_data, json_errors, parquet_errors = (
+            fixed_folder(prefix or "") for prefix in prefixes.values()
+        )
+        return LakeLayout(
+            bucket or self.bucket, json_data, parquet_data, json_errors, parquet_errors
         )
 
 

@@ -21,6 +21,12 @@ NAMES = {
     "athena_workgroup_name": "sandbox-analytics",
     "region": "us-east-1",
 }
+LAYOUT = {
+    "json_prefix": "events_raw/json/name=!{partitionKeyFromQuery:event_name}/d=!{timestamp:yyyy}/",
+    "json_error_output_prefix": "errors/json/d=!{timestamp:yyyy}/!{firehose:error-output-type}/",
+    "parquet_prefix": "events_raw/parquet/name=!{partitionKeyFromQuery:event_name}/",
+    "parquet_error_output_prefix": "errors/!{firehose:error-output-type}/",
+}
 
 
 def _tf_outputs(names: dict[str, str]) -> dict:
@@ -56,3 +62,39 @@ def test_a_corrupt_state_file_means_not_provisioned(tmp_path: Path) -> None:
     (tmp_path / "terraform.tfstate").write_text("{not json")
     with pytest.raises(outputs.OutputsMissingError):
         outputs.read_outputs(Settings(state_dir=tmp_path))
+
+
+def test_the_lake_layout_is_the_fixed_folder_of_each_stream_prefix(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path)
+    outputs.save_outputs(settings, _tf_outputs({**NAMES, **LAYOUT}))
+    lake = outputs.read_outputs(settings).lake()
+    assert lake.bucket == "sandbox-events"
+    assert lake.data_prefixes == ("events_raw/json/", "events_raw/parquet/")
+    assert lake.prefixes == lake.data_prefixes + ("errors/json/", "errors/")
+    assert outputs.read_outputs(settings).lake("copy").bucket == "copy"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "folder"),
+    [
+        ("events/", "events/"),
+        ("events/2026", "events/"),
+        ("events/d=!{timestamp:yyyy}/", "events/"),
+        ("a/b!{firehose:random-string}/", "a/"),
+        ("!{timestamp:yyyy}/", ""),
+        ("", ""),
+    ],
+)
+def test_fixed_folder(prefix: str, folder: str) -> None:
+    assert outputs.fixed_folder(prefix) == folder
+
+
+def test_outputs_saved_before_the_layout_existed_still_name_the_resources(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(state_dir=tmp_path)
+    outputs.save_outputs(settings, _tf_outputs(NAMES))
+    read = outputs.read_outputs(settings)
+    assert read.json_stream == "events_json"
+    with pytest.raises(outputs.OutputsMissingError, match="json_prefix.*run `make up`"):
+        read.lake()
