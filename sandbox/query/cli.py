@@ -1,106 +1,33 @@
 """The ``query``, ``analyze`` and ``stats`` click commands: thin shells over the query stage.
 
+Options become arguments of the stage's functions (``engine.factory.open_engine``,
+``analysis.analyze.analyze``), whose results :mod:`sandbox.query.render` prints.
 Expected failures (bad SQL, missing tables, an unreachable emulator) print one line and exit 1;
 usage errors exit 2 (click). ``--engine athena`` is the only way these commands reach AWS.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
-from rich.console import Console
 
 from sandbox import settings as settings_module
+from sandbox.cli_support import current_settings, friendly, pass_settings
+from sandbox.query.engine.factory import ENGINES, open_engine
 from sandbox.query.engine.pricing import DEFAULT_PRICES, MB, Prices
-from sandbox.query.errors import QueryError
-from sandbox.query.render import FORMATS, print_result, rich_table, usd
-
-ENGINES = ("duckdb", "athena")
-
-
-def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Expected errors become one-line ClickExceptions (exit 1, no traceback)."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sandbox.infra.outputs import OutputsMissingError
-
-        settings = settings_module.load()
-        try:
-            return fn(*args, **kwargs)
-        except (QueryError, OutputsMissingError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        except EndpointConnectionError as exc:
-            raise click.ClickException(
-                f"cannot reach the sandbox at {settings.endpoint_url}; run `make up`"
-            ) from exc
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise click.ClickException(
-                f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
-            ) from exc
-        except BotoCoreError as exc:
-            raise click.ClickException(str(exc).splitlines()[0]) from exc
-
-    return wrapper
+from sandbox.query.render import FORMATS, print_result
+from sandbox.settings import Settings
 
 
 def _prices(price_per_tb: float, min_mb: float) -> Prices:
     return replace(
         DEFAULT_PRICES, athena_usd_per_tb=price_per_tb, athena_min_bytes=int(min_mb * MB)
     )
-
-
-def _outputs(settings: settings_module.Settings) -> Any:
-    from sandbox.infra.outputs import OutputsMissingError, read_outputs
-
-    try:
-        return read_outputs(settings)
-    except OutputsMissingError:
-        return None
-
-
-@contextmanager
-def open_engine(
-    engine: str,
-    *,
-    database: str | None,
-    workgroup: str | None,
-    prices: Prices,
-    undelimited_json: str = "warn",
-) -> Iterator[Any]:
-    """The DuckDB stand-in (default) or, only when chosen, real Athena."""
-    settings = settings_module.load()
-    outputs = _outputs(settings)
-    if engine == "athena":
-        from sandbox.query.engine.athena import AthenaEngine
-
-        workgroup = workgroup or (outputs.workgroup if outputs else None)
-        database = database or (outputs.database if outputs else None)
-        if not workgroup or not database:
-            raise QueryError(
-                "--engine athena needs --workgroup and --database (no Terraform outputs)"
-            )
-        yield AthenaEngine.for_aws(
-            settings, workgroup=workgroup, database=database, confirm=True, prices=prices
-        )
-        return
-    from sandbox.query.engine.session import Session
-
-    database = database or (outputs.database if outputs else None)
-    with Session(
-        settings, database=database, prices=prices, undelimited_json=undelimited_json
-    ) as session:
-        yield session
 
 
 def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -161,8 +88,10 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     help="Read the statement from a .sql file.",
 )
 @engine_options
-@_friendly
+@friendly
+@pass_settings
 def query_command(
+    settings: Settings,
     sql: str | None,
     sql_file: Path | None,
     fmt: str,
@@ -184,6 +113,7 @@ def query_command(
         text = sys.stdin.read()
     prices = _prices(price_per_tb, min_mb)
     with open_engine(
+        settings,
         engine,
         database=database,
         workgroup=workgroup,
@@ -194,11 +124,11 @@ def query_command(
     print_result(result, fmt, prices=prices)
 
 
-def _default_manifest() -> Path | None:
-    from sandbox.generate.manifest import manifest_path
+def _default_manifest(settings: Settings | None = None) -> Path | None:
+    """The last seed's manifest, if any (the command's settings unless given)."""
+    from sandbox.query.analysis.analyze import default_manifest
 
-    path = manifest_path(settings_module.load().events_file())
-    return path if path.exists() else None
+    return default_manifest(settings or current_settings())
 
 
 @click.command("analyze")
@@ -217,8 +147,10 @@ def _default_manifest() -> Path | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Seed manifest to check answers against [default: <state>/data/events.manifest.json].",
 )
-@_friendly
+@friendly
+@pass_settings
 def analyze_command(
+    settings: Settings,
     fmt: str,
     engine: str,
     database: str | None,
@@ -236,106 +168,33 @@ def analyze_command(
 
     Example: sandbox analyze --only session_funnel --only duplicates
     """
-    from sandbox.query.analysis.pack import PackRun, check_manifest, comparison, load_pack, run_pack
-    from sandbox.query.analysis.pack import repair as repair_tables
+    from sandbox.query.analysis.analyze import UnknownPackQueryError, analyze, select_queries
+    from sandbox.query.render import AnalysisPrinter
 
-    outputs = _outputs(settings_module.load())
-    tables = {
-        "json": json_table or (outputs.json_table if outputs else "events_json"),
-        "parquet": parquet_table or (outputs.parquet_table if outputs else "events_parquet"),
-    }
-    queries = load_pack()
-    unknown = set(only) - {q.name for q in queries}
-    if unknown:
-        names = ", ".join(q.name for q in queries)
-        raise click.BadParameter(f"unknown pack queries {sorted(unknown)}; choose from {names}")
-    if only:
-        queries = [q for q in queries if q.name in only]
+    try:
+        select_queries(only)
+    except UnknownPackQueryError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--only'") from None
     prices = _prices(price_per_tb, min_mb)
-    console, err = Console(), Console(stderr=True)
-    warned: set[str] = set()
-
-    def show(run: PackRun) -> None:
-        if fmt != "table":
-            return
-        if run.result is not None:  # each warning once, not under every query
-            fresh = [w for w in run.result.warnings if w not in warned]
-            warned.update(fresh)
-            run.result.warnings = fresh
-        title = f"{run.query.name} · {run.table} — {run.query.title}"
-        if run.error:
-            console.print(f"[bold]{title}[/bold]\n[red]error:[/red] {run.error}\n")
-        elif run.result is not None:
-            print_result(run.result, "table", console=console, title=title, prices=prices)
-            console.print()
-
-    with open_engine(
-        engine,
+    printer = AnalysisPrinter(fmt, prices=prices)
+    report = analyze(
+        settings,
+        engine=engine,
         database=database,
         workgroup=workgroup,
         prices=prices,
         undelimited_json=undelimited_json,
-    ) as runner:
-        if repair:
-            added = repair_tables(runner, tables.values())
-            if fmt == "table":
-                text = ", ".join(f"{table} +{count}" for table, count in added.items())
-                console.print(f"MSCK REPAIR TABLE: partitions added: {text}", highlight=False)
-        runs = run_pack(runner, tables, queries, on_run=show)
-    table = comparison(runs)
-    manifest = manifest or _default_manifest()
-    checks = []
-    if manifest is not None:
-        from sandbox.generate.manifest import read_manifest
-
-        checks = check_manifest(runs, read_manifest(manifest))
-    failed_runs = [r for r in runs if r.error]
-    failed_checks = [c for c in checks if not c.ok]
-    if fmt == "json":
-        from sandbox.query.render import result_document
-
-        document = {
-            "runs": [
-                {
-                    "query": r.query.name,
-                    "title": r.query.title,
-                    "table": r.table,
-                    "sql": r.sql,
-                    "error": r.error,
-                    "result": result_document(r.result) if r.result else None,
-                }
-                for r in runs
-            ],
-            "comparison": {"columns": table.columns, "rows": table.rows},
-            "checks": [
-                {**c.__dict__, "ok": c.ok, "expected": c.expected, "actual": c.actual}
-                for c in checks
-            ],
-        }
-        console.print_json(json.dumps(document, default=str))
-    elif fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(table.columns)
-        writer.writerows(table.rows)
-    else:
-        console.print(rich_table(table.columns, table.rows, "JSON vs Parquet"))
-        if checks:
-            rows = [
-                (c.query, c.label, c.what, c.expected, c.actual, "ok" if c.ok else "MISMATCH")
-                for c in checks
-            ]
-            columns = ["query", "table", "check", "manifest", "answer", ""]
-            console.print(rich_table(columns, rows, f"Against the seed manifest ({manifest})"))
-    if failed_runs or failed_checks:
-        parts = []
-        if failed_runs:
-            parts.append(f"{len(failed_runs)} pack queries failed")
-        if failed_checks:
-            parts.append(f"{len(failed_checks)} answers differ from the seed manifest")
-        err.print(f"Error: {'; '.join(parts)}", highlight=False)
-        raise SystemExit(1)
+        json_table=json_table,
+        parquet_table=parquet_table,
+        only=only,
+        repair_first=repair,
+        manifest=manifest,
+        on_repair=printer.repaired,
+        on_run=printer.run,
+    )
+    printer.report(report)
+    if report.failure:
+        raise click.ClickException(report.failure)
 
 
 @click.command("stats")
@@ -354,81 +213,19 @@ def analyze_command(
     help="Full-table Athena scans per day in the cost table (the article assumes 100).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@_friendly
+@friendly
 def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int, fmt: str) -> None:
     """Bucket summary per prefix (objects, size, partitions, compression) and monthly costs.
 
     Example: sandbox stats --scans-per-day 100
     """
-    import boto3
+    from sandbox.query.analysis.stats import stats_report
+    from sandbox.query.render import render_stats
 
-    from sandbox.query.analysis import stats
-    from sandbox.query.engine.pricing import monthly_costs
-    from sandbox.query.render import human_bytes
-
-    settings = settings_module.load()
-    if not settings.is_local:
-        raise QueryError(f"stats reads the sandbox's bucket; {settings.endpoint_url} is not local")
-    outputs = _outputs(settings)
-    bucket = bucket or (outputs.bucket if outputs else None)
-    if not bucket:
-        raise QueryError("no bucket: run `make up` or pass --bucket")
-    s3 = boto3.client("s3", **settings.boto3_kwargs())
-    manifest = manifest or _default_manifest()
-    if manifest is not None:
-        raw = stats.raw_from_manifest(manifest)
-    else:
-        raw = stats.measure_raw(s3, bucket, stats.list_prefix(s3, bucket, "events_raw/json/"))
-    per_prefix = stats.bucket_stats(s3, bucket, raw=raw)
-    costs = monthly_costs(stats.volumes(per_prefix, raw), scans_per_day)
-    total = sum(c.usd for c in costs)
-    if fmt == "json":
-        document = {
-            "bucket": bucket,
-            "raw": raw.__dict__,
-            "prefixes": [
-                {**s.__dict__, "average_bytes": s.average_bytes, "ratio": s.compression_ratio}
-                for s in per_prefix
-            ],
-            "monthly_costs": [c.__dict__ for c in costs],
-            "monthly_total_usd": total,
-        }
-        Console().print_json(json.dumps(document))
-        return
-    rows = [
-        (
-            s.prefix,
-            s.objects,
-            human_bytes(s.total_bytes),
-            human_bytes(s.average_bytes),
-            s.partitions,
-            f"{s.compression_ratio:.2f}x" if s.compression_ratio else "-",
-        )
-        for s in per_prefix
-    ]
-    columns = ["prefix", "objects", "total size", "avg size", "partitions", "vs raw"]
-    cost_rows = [(c.service + (" *" if c.note else ""), c.monthly_input, usd(c.usd)) for c in costs]
-    cost_rows.append(("Total", "", usd(total)))
-    if fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        writer.writerow([])
-        writer.writerow(["service", "input (monthly)", "cost"])
-        writer.writerows(cost_rows)
-        return
-    console = Console()
-    console.print(
-        f"Raw events: {raw.events:,} ({human_bytes(raw.raw_bytes)}, {raw.source})", highlight=False
+    report = stats_report(
+        settings_module.load(),
+        bucket=bucket,
+        manifest=manifest or _default_manifest(),
+        scans_per_day=scans_per_day,
     )
-    console.print(rich_table(columns, rows, f"Bucket summary: s3://{bucket}"))
-    title = f"Monthly cost, {scans_per_day} full scans a day per table"
-    console.print(rich_table(["service", "input (monthly)", "cost"], cost_rows, title))
-    notes = sorted({c.note for c in costs if c.note})
-    for note in notes:
-        console.print(f"* {note}; prices: sandbox/query/pricing.py", style="dim", highlight=False)
-
-
-commands = (query_command, analyze_command, stats_command)
+    render_stats(report, fmt)

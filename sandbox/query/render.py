@@ -12,13 +12,18 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, billed_bytes, human_bytes, usd
 from sandbox.query.engine.session import Result
+
+if TYPE_CHECKING:
+    from sandbox.query.analysis.analyze import AnalysisReport
+    from sandbox.query.analysis.pack import PackRun
+    from sandbox.query.analysis.stats import StatsReport
 
 FORMATS = ("table", "csv", "json")
 
@@ -131,3 +136,129 @@ def print_result(
         elif title:
             console.print(title)
         console.print(summary(result, prices), style="dim", highlight=False)
+
+
+class AnalysisPrinter:
+    """``sandbox analyze`` in ``fmt``: in a table, each pack query as it finishes (each warning
+    once), then the JSON vs Parquet comparison and the manifest checks; CSV is the comparison
+    alone, JSON one document with every run."""
+
+    def __init__(
+        self, fmt: str = "table", *, prices: Prices = DEFAULT_PRICES, console: Console | None = None
+    ) -> None:
+        self.fmt = fmt
+        self.prices = prices
+        self.console = console or Console()
+        self._warned: set[str] = set()
+
+    def repaired(self, added: dict[str, int]) -> None:
+        if self.fmt == "table":
+            text = ", ".join(f"{table} +{count}" for table, count in added.items())
+            self.console.print(f"MSCK REPAIR TABLE: partitions added: {text}", highlight=False)
+
+    def run(self, run: PackRun) -> None:
+        if self.fmt != "table":
+            return
+        if run.result is not None:  # each warning once, not under every query
+            fresh = [w for w in run.result.warnings if w not in self._warned]
+            self._warned.update(fresh)
+            run.result.warnings = fresh
+        title = f"{run.query.name} · {run.table} — {run.query.title}"
+        if run.error:
+            self.console.print(f"[bold]{title}[/bold]\n[red]error:[/red] {run.error}\n")
+        elif run.result is not None:
+            print_result(run.result, "table", console=self.console, title=title, prices=self.prices)
+            self.console.print()
+
+    def report(self, report: AnalysisReport) -> None:
+        table = report.comparison
+        if self.fmt == "json":
+            document = {
+                "runs": [
+                    {
+                        "query": r.query.name,
+                        "title": r.query.title,
+                        "table": r.table,
+                        "sql": r.sql,
+                        "error": r.error,
+                        "result": result_document(r.result) if r.result else None,
+                    }
+                    for r in report.runs
+                ],
+                "comparison": {"columns": table.columns, "rows": table.rows},
+                "checks": [
+                    {**c.__dict__, "ok": c.ok, "expected": c.expected, "actual": c.actual}
+                    for c in report.checks
+                ],
+            }
+            self.console.print_json(json.dumps(document, default=str))
+        elif self.fmt == "csv":
+            writer = csv.writer(self.console.file, lineterminator="\n")
+            writer.writerow(table.columns)
+            writer.writerows(table.rows)
+        else:
+            self.console.print(rich_table(table.columns, table.rows, "JSON vs Parquet"))
+            if report.checks:
+                rows = [
+                    (c.query, c.label, c.what, c.expected, c.actual, "ok" if c.ok else "MISMATCH")
+                    for c in report.checks
+                ]
+                columns = ["query", "table", "check", "manifest", "answer", ""]
+                title = f"Against the seed manifest ({report.manifest})"
+                self.console.print(rich_table(columns, rows, title))
+
+
+def render_stats(
+    report: StatsReport, fmt: str = "table", *, console: Console | None = None
+) -> None:
+    """``make stats``: the bucket summary per prefix and the monthly cost table, in ``fmt``."""
+    console = console or Console()
+    if fmt == "json":
+        document = {
+            "bucket": report.bucket,
+            "raw": report.raw.__dict__,
+            "prefixes": [
+                {**s.__dict__, "average_bytes": s.average_bytes, "ratio": s.compression_ratio}
+                for s in report.prefixes
+            ],
+            "monthly_costs": [c.__dict__ for c in report.costs],
+            "monthly_total_usd": report.monthly_total_usd,
+        }
+        console.print_json(json.dumps(document))
+        return
+    rows = [
+        (
+            s.prefix,
+            s.objects,
+            human_bytes(s.total_bytes),
+            human_bytes(s.average_bytes),
+            s.partitions,
+            f"{s.compression_ratio:.2f}x" if s.compression_ratio else "-",
+        )
+        for s in report.prefixes
+    ]
+    columns = ["prefix", "objects", "total size", "avg size", "partitions", "vs raw"]
+    cost_columns = ["service", "input (monthly)", "cost"]
+    cost_rows = [
+        (c.service + (" *" if c.note else ""), c.monthly_input, usd(c.usd)) for c in report.costs
+    ]
+    cost_rows.append(("Total", "", usd(report.monthly_total_usd)))
+    if fmt == "csv":
+        writer = csv.writer(console.file, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        writer.writerow([])
+        writer.writerow(cost_columns)
+        writer.writerows(cost_rows)
+        return
+    raw = report.raw
+    console.print(
+        f"Raw events: {raw.events:,} ({human_bytes(raw.raw_bytes)}, {raw.source})", highlight=False
+    )
+    console.print(rich_table(columns, rows, f"Bucket summary: s3://{report.bucket}"))
+    title = f"Monthly cost, {report.scans_per_day} full scans a day per table"
+    console.print(rich_table(cost_columns, cost_rows, title))
+    for note in sorted({c.note for c in report.costs if c.note}):
+        console.print(
+            f"* {note}; prices: sandbox/query/engine/pricing.py", style="dim", highlight=False
+        )

@@ -1,11 +1,14 @@
 """Bucket statistics (``make stats``): what ``aws s3 ls --recursive --human-readable
 --summarize`` shows in the article, per prefix, and the article's monthly cost table.
 
-Owns the per-prefix summary (``events_raw/json/``, ``events_raw/parquet/``, ``errors/``: total
-objects, total size, average object size, ``k=v`` partitions, compression ratio against the raw
-events) and the volumes the cost model (:mod:`~sandbox.query.engine.pricing`) needs. The raw
-size and event count come from the seed manifest when one is given (``content_bytes``,
-``events_total``), otherwise from decompressing the JSON objects and counting their records.
+Owns the per-prefix summary (:class:`PrefixStats`: objects, size, average object size,
+partitions, compression ratio against the raw events) of the folders the Terraform outputs name
+(:class:`~sandbox.infra.outputs.LakeLayout`: each stream's data and error output), what a
+partition is in that summary (:func:`partition_of`; the seed report uses the same), the volumes
+the cost model (:mod:`~sandbox.query.engine.pricing`) needs, and :func:`stats_report`, the
+command's orchestration. The raw size and event count come from the seed manifest when one is
+given (``content_bytes``, ``events_total``), otherwise from decompressing the JSON objects and
+counting their records. Rendering is :func:`sandbox.query.render.render_stats`.
 """
 
 from __future__ import annotations
@@ -17,15 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.infra.outputs import LakeLayout, read_outputs
 from sandbox.query.catalog.s3layout import S3Object, parse_hive_segment
-from sandbox.query.engine.pricing import Volumes
+from sandbox.query.engine.pricing import CostLine, Volumes, monthly_costs
 from sandbox.query.errors import QueryError
-
-DEFAULT_PREFIXES = ("events_raw/json/", "events_raw/parquet/", "errors/")
+from sandbox.settings import Settings
 
 
 @dataclass(frozen=True)
 class PrefixStats:
+    """One folder of the lake: what is stored below it."""
+
     prefix: str
     objects: int
     total_bytes: int
@@ -51,15 +56,33 @@ class RawEvents:
     source: str  # "manifest" or "measured"
 
 
+@dataclass(frozen=True)
+class StatsReport:
+    """What ``make stats`` shows: the raw events, the bucket per prefix, the monthly costs."""
+
+    bucket: str
+    raw: RawEvents
+    prefixes: list[PrefixStats]
+    costs: list[CostLine]
+    scans_per_day: int
+
+    @property
+    def monthly_total_usd(self) -> float:
+        return sum(c.usd for c in self.costs)
+
+
+def partition_of(key: str, prefix: str) -> tuple[str, ...]:
+    """The partition of the object ``key`` below ``prefix``: its chain of Hive-style ``k=v``
+    folders (``("name=a", "d=2026-11-26")``), the way MSCK REPAIR TABLE would find it; other
+    folders (an error output type such as ``processing-failed/``) are not part of it. ``()``
+    for an object in no partition."""
+    folders = key[len(prefix) :].split("/")[:-1]
+    return tuple(f for f in folders if parse_hive_segment(f) is not None)
+
+
 def partition_count(keys: Iterable[str], prefix: str) -> int:
-    """Distinct chains of ``k=v/`` folders below ``prefix`` that hold objects."""
-    chains = set()
-    for key in keys:
-        folders = key[len(prefix) :].split("/")[:-1]
-        chain = tuple(f for f in folders if parse_hive_segment(f) is not None)
-        if chain:
-            chains.add(chain)
-    return len(chains)
+    """Distinct partitions (:func:`partition_of`) below ``prefix`` that hold objects."""
+    return len({p for key in keys if (p := partition_of(key, prefix))})
 
 
 def summarize(prefix: str, objects: list[S3Object], raw_bytes: int | None = None) -> PrefixStats:
@@ -126,25 +149,23 @@ def measure_raw(s3: Any, bucket: str, objects: list[S3Object]) -> RawEvents:
     return RawEvents(events, raw, "measured")
 
 
-def bucket_stats(
-    s3: Any,
-    bucket: str,
-    prefixes: Iterable[str] = DEFAULT_PREFIXES,
-    raw: RawEvents | None = None,
-) -> list[PrefixStats]:
+def bucket_stats(s3: Any, layout: LakeLayout, raw: RawEvents | None = None) -> list[PrefixStats]:
+    """Every folder of ``layout``, data first; the data folders compared with ``raw``."""
     stats = []
-    for prefix in prefixes:
-        objects = list_prefix(s3, bucket, prefix)
-        is_events = prefix.startswith("events_raw/")
-        stats.append(summarize(prefix, objects, raw.raw_bytes if raw and is_events else None))
+    for prefix in layout.prefixes:
+        objects = list_prefix(s3, layout.bucket, prefix)
+        is_data = prefix in layout.data_prefixes
+        stats.append(summarize(prefix, objects, raw.raw_bytes if raw and is_data else None))
     return stats
 
 
-def volumes(stats: list[PrefixStats], raw: RawEvents, tables: int = 2) -> Volumes:
+def volumes(
+    stats: list[PrefixStats], raw: RawEvents, layout: LakeLayout, tables: int = 2
+) -> Volumes:
     """The cost model's inputs from the measured bucket (one database, ``tables`` tables)."""
     by_prefix = {s.prefix: s for s in stats}
-    json_stats = by_prefix.get("events_raw/json/")
-    parquet_stats = by_prefix.get("events_raw/parquet/")
+    json_stats = by_prefix.get(layout.json_data)
+    parquet_stats = by_prefix.get(layout.parquet_data)
     partitions = sum(s.partitions for s in (json_stats, parquet_stats) if s)
     return Volumes(
         events_per_stream=raw.events,
@@ -155,3 +176,27 @@ def volumes(stats: list[PrefixStats], raw: RawEvents, tables: int = 2) -> Volume
         json_full_scan_bytes=json_stats.total_bytes if json_stats else 0,
         parquet_full_scan_bytes=parquet_stats.total_bytes if parquet_stats else 0,
     )
+
+
+def stats_report(
+    settings: Settings,
+    *,
+    bucket: str | None = None,
+    manifest: Path | None = None,
+    scans_per_day: int = 100,
+) -> StatsReport:
+    """Summarise the sandbox's lake (the Terraform outputs' layout, in ``bucket`` if given) and
+    price a month of it; the raw events from ``manifest``, else measured from the JSON data."""
+    import boto3
+
+    if not settings.is_local:
+        raise QueryError(f"stats reads the sandbox's bucket; {settings.endpoint_url} is not local")
+    layout = read_outputs(settings).lake(bucket)
+    s3 = boto3.client("s3", **settings.boto3_kwargs())
+    if manifest is not None:
+        raw = raw_from_manifest(manifest)
+    else:
+        raw = measure_raw(s3, layout.bucket, list_prefix(s3, layout.bucket, layout.json_data))
+    per_prefix = bucket_stats(s3, layout, raw=raw)
+    costs = monthly_costs(volumes(per_prefix, raw, layout), scans_per_day)
+    return StatsReport(layout.bucket, raw, per_prefix, costs, scans_per_day)

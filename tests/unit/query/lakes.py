@@ -31,6 +31,11 @@ OUTPUTS = {
     "parquet_table_name": "events_parquet",
     "athena_workgroup_name": "sandbox",
     "region": REGION,
+    # The streams' prefixes as Terraform configures them (shortened): the lake layout.
+    "json_prefix": "events_raw/json/name=!{partitionKeyFromQuery:event_name}/",
+    "json_error_output_prefix": "errors/json/!{firehose:error-output-type}/",
+    "parquet_prefix": "events_raw/parquet/name=!{partitionKeyFromQuery:event_name}/",
+    "parquet_error_output_prefix": "errors/parquet/!{firehose:error-output-type}/",
 }
 SCHEMA = [
     {"Name": "tstamp", "Type": "timestamp"},

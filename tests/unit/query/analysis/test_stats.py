@@ -5,19 +5,30 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from sandbox.infra.outputs import LakeLayout, Outputs
 from sandbox.query.analysis.stats import (
     bucket_stats,
     count_json_records,
     list_prefix,
     measure_raw,
     partition_count,
+    partition_of,
     raw_from_manifest,
+    stats_report,
     summarize,
     volumes,
 )
 from sandbox.query.catalog.s3layout import S3Object
 from sandbox.query.engine.pricing import Volumes
-from tests.unit.query.lakes import Lake
+from sandbox.query.errors import QueryError
+from sandbox.settings import Settings
+from tests.unit.query.lakes import OUTPUTS, Lake
+
+
+def _layout(bucket: str) -> LakeLayout:
+    return Outputs.from_terraform(OUTPUTS).lake(bucket)
 
 
 def test_summary_of_a_prefix() -> None:
@@ -36,6 +47,14 @@ def test_partitions_of_error_output() -> None:
     assert partition_count(keys, "errors/") == 1
 
 
+def test_a_partition_is_the_chain_of_k_v_folders() -> None:
+    prefix = "events_raw/json/"
+    assert partition_of(f"{prefix}name=a/d=1/x.gz", prefix) == ("name=a", "d=1")
+    assert partition_of(f"{prefix}name=a/late/d=1/x.gz", prefix) == ("name=a", "d=1")
+    assert partition_of(f"{prefix}x.gz", prefix) == ()
+    assert partition_of(f"{prefix}2026/11/x.gz", prefix) == ()
+
+
 def test_records_are_counted_with_or_without_newlines() -> None:
     records = [{"a": 1}, {"b": "x}{"}]
     lines = "".join(json.dumps(r) + "\n" for r in records).encode()
@@ -47,12 +66,20 @@ def test_records_are_counted_with_or_without_newlines() -> None:
 def test_bucket_stats_and_raw_size_from_the_lake(s3: Any, lake: Lake) -> None:
     raw = measure_raw(s3, lake.bucket, list_prefix(s3, lake.bucket, "events_raw/json/"))
     assert raw.events == len(lake.events)
-    stats = {s.prefix: s for s in bucket_stats(s3, lake.bucket, raw=raw)}
+    layout = _layout(lake.bucket)
+    listed = bucket_stats(s3, layout, raw=raw)
+    assert [s.prefix for s in listed] == [
+        "events_raw/json/",
+        "events_raw/parquet/",
+        "errors/json/",
+        "errors/parquet/",
+    ]
+    stats = {s.prefix: s for s in listed}
     assert stats["events_raw/json/"].objects == len(lake.keys["json"])
     assert stats["events_raw/json/"].partitions == len(lake.partitions())
-    assert stats["errors/"].objects == 0 and stats["errors/"].compression_ratio is None
+    assert stats["errors/json/"].objects == 0 and stats["errors/json/"].compression_ratio is None
     assert stats["events_raw/json/"].compression_ratio > 1
-    model = volumes(list(stats.values()), raw)
+    model = volumes(listed, raw, layout)
     assert isinstance(model, Volumes)
     assert model.events_per_stream == len(lake.events)
     assert model.glue_objects == 1 + 2 + 2 * len(lake.partitions())
@@ -71,3 +98,9 @@ def test_raw_size_from_a_seed_manifest(tmp_path: Path) -> None:
         "manifest",
     )
     assert len(gzip.decompress(data.read_bytes())) == raw.raw_bytes
+
+
+def test_the_report_refuses_a_remote_endpoint(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path, endpoint_override="https://s3.amazonaws.com")
+    with pytest.raises(QueryError, match="not local"):
+        stats_report(settings)
