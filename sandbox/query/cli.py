@@ -16,7 +16,6 @@ from typing import Any
 
 import click
 
-from sandbox import settings as settings_module
 from sandbox.cli_support import current_settings, friendly, pass_settings
 from sandbox.query.engine.factory import ENGINES, open_engine
 from sandbox.query.engine.pricing import DEFAULT_PRICES, MB, Prices
@@ -214,7 +213,10 @@ def analyze_command(
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @friendly
-def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int, fmt: str) -> None:
+@pass_settings
+def stats_command(
+    settings: Settings, bucket: str | None, manifest: Path | None, scans_per_day: int, fmt: str
+) -> None:
     """Bucket summary per prefix (objects, size, partitions, compression) and monthly costs.
 
     Example: sandbox stats --scans-per-day 100
@@ -223,9 +225,9 @@ def stats_command(bucket: str | None, manifest: Path | None, scans_per_day: int,
     from sandbox.query.render import render_stats
 
     report = stats_report(
-        settings_module.load(),
+        settings,
         bucket=bucket,
-        manifest=manifest or _default_manifest(),
+        manifest=manifest or _default_manifest(settings),
         scans_per_day=scans_per_day,
     )
     render_stats(report, fmt)
