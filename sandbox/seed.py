@@ -1,8 +1,10 @@
 """``make seed``: generate the article's sessions, send them through both streams, deliver.
 
 Orchestrates the pipeline's first stages (:mod:`sandbox.generate`, :mod:`sandbox.emit`) and the
-sandbox's flush route, then reports what landed, per stream and per prefix, and whether every
-record is accounted for (delivered + error output = sent). Owns nothing of AWS's behaviour.
+sandbox's flush route, then reports what landed, per stream and per folder of the lake layout
+(:func:`sandbox.query.analysis.stats.bucket_stats`, the same summary ``make stats`` shows), and
+whether every record is accounted for (delivered + error output = sent). Owns nothing of AWS's
+behaviour.
 """
 
 from __future__ import annotations
@@ -10,27 +12,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 from sandbox.emit import EmitReport, emit_file
 from sandbox.generate import Manifest, generate, read_manifest
 from sandbox.infra import admin
-from sandbox.infra.outputs import read_outputs
+from sandbox.infra.outputs import LakeLayout, read_outputs
+from sandbox.query.analysis.stats import PrefixStats, bucket_stats
 from sandbox.settings import Settings
-
-PREFIXES = ("events_raw/json/", "events_raw/parquet/", "errors/")
-
-
-@dataclass
-class PrefixSummary:
-    prefix: str
-    objects: int = 0
-    bytes: int = 0
-    partitions: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -40,7 +31,7 @@ class SeedReport:
     generated: bool
     emitted: dict[str, EmitReport]
     delivery: dict[str, dict[str, Any]]
-    prefixes: list[PrefixSummary]
+    prefixes: list[PrefixStats]
     seconds: float
     skipped: bool = False
 
@@ -57,7 +48,7 @@ class SeedReport:
 
 def ensure_data(settings: Settings, sessions: int, seed: int) -> tuple[Path, Manifest, bool]:
     """The generated file for (sessions, seed): reused when its manifest matches, else made."""
-    path = settings.events_file()
+    path = settings.state.events_file()
     if path.exists():
         try:
             manifest = read_manifest(path)
@@ -74,14 +65,10 @@ def ensure_data(settings: Settings, sessions: int, seed: int) -> tuple[Path, Man
     return path, generate(sessions, seed, path), True
 
 
-def ledger_path(settings: Settings) -> Path:
-    return settings.data_dir / "seeded.json"
-
-
 def read_ledger(settings: Settings) -> list[dict[str, Any]]:
     """What earlier seeds sent to this sandbox (kept with the persisted lake)."""
     try:
-        entries = json.loads(ledger_path(settings).read_text())
+        entries = json.loads(settings.state.seed_ledger.read_text())
     except (OSError, ValueError):
         return []
     return entries if isinstance(entries, list) else []
@@ -99,27 +86,17 @@ def _record_ledger(settings: Settings, manifest: Manifest, streams: Sequence[str
             "at": time.time(),
         }
     )
-    path = ledger_path(settings)
+    path = settings.state.seed_ledger
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(entries, indent=2))
 
 
-def _lake_has_objects(s3: Any, bucket: str) -> bool:
-    response = s3.list_objects_v2(Bucket=bucket, Prefix="events_raw/", MaxKeys=1)
-    return bool(response.get("KeyCount"))
-
-
-def summarise_prefixes(s3: Any, bucket: str, prefixes: Sequence[str] = PREFIXES) -> list:
-    summaries = []
-    for prefix in prefixes:
-        summary = PrefixSummary(prefix)
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                summary.objects += 1
-                summary.bytes += int(item["Size"])
-                summary.partitions.add(item["Key"].rsplit("/", 1)[0])
-        summaries.append(summary)
-    return summaries
+def _lake_has_objects(s3: Any, layout: LakeLayout) -> bool:
+    for prefix in layout.data_prefixes:
+        response = s3.list_objects_v2(Bucket=layout.bucket, Prefix=prefix, MaxKeys=1)
+        if response.get("KeyCount"):
+            return True
+    return False
 
 
 def seed(
@@ -145,12 +122,11 @@ def seed(
         f"({manifest.bytes / 1e6:.1f} MB)"
     )
     targets = list(streams) if streams is not None else None
-    s3 = boto3.client("s3", **settings.boto3_kwargs()) if settings.is_local else None
+    s3 = settings.client("s3") if settings.is_local else None
+    layout = read_outputs(settings).lake() if settings.is_local else None
     earlier = read_ledger(settings) if settings.is_local else []
-    if earlier and s3 is not None:
-        outputs = read_outputs(settings)
-        if not _lake_has_objects(s3, outputs.bucket):
-            earlier = []  # the lake was emptied (or discarded): the ledger is stale
+    if earlier and s3 is not None and layout is not None and not _lake_has_objects(s3, layout):
+        earlier = []  # the lake was emptied (or discarded): the ledger is stale
     same = [e for e in earlier if e.get("sha256") == manifest.sha256]
     wanted = set(targets or [])
     if same and not force and wanted <= {s for e in same for s in e.get("streams", [])}:
@@ -159,14 +135,14 @@ def seed(
             f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(same[-1]['at']))}); "
             "nothing sent. `--force` sends it again, `make clean` starts a fresh lake."
         )
-        assert s3 is not None
+        assert s3 is not None and layout is not None
         return SeedReport(
             data_file=path,
             manifest=manifest,
             generated=generated,
             emitted={},
             delivery={},
-            prefixes=summarise_prefixes(s3, read_outputs(settings).bucket),
+            prefixes=bucket_stats(s3, layout),
             seconds=time.monotonic() - started,
             skipped=True,
         )
@@ -187,7 +163,7 @@ def seed(
         on_bad_line="send",
     )
     delivery: dict[str, dict[str, Any]] = {}
-    prefixes: list[PrefixSummary] = []
+    prefixes: list[PrefixStats] = []
     if settings.is_local:
         admin.flush(settings)
         after = admin.stats(settings)
@@ -202,9 +178,8 @@ def seed(
             }
             for stream, counters in after.items()
         }
-        outputs = read_outputs(settings)
-        assert s3 is not None
-        prefixes = summarise_prefixes(s3, outputs.bucket)
+        assert s3 is not None and layout is not None
+        prefixes = bucket_stats(s3, layout)
         _record_ledger(settings, manifest, list(emitted))
     return SeedReport(
         data_file=path,
@@ -230,8 +205,8 @@ def format_report(report: SeedReport) -> list[str]:
             )
     for summary in report.prefixes:
         lines.append(
-            f"s3 {summary.prefix:<22} {summary.objects:>6,} objects {summary.bytes / 1e6:>9.1f} MB "
-            f"in {len(summary.partitions):,} folders"
+            f"s3 {summary.prefix:<22} {summary.objects:>6,} objects "
+            f"{summary.total_bytes / 1e6:>9.1f} MB in {summary.partitions:,} partitions"
         )
     lines.append(f"seed finished in {report.seconds:.1f} s")
     return lines
