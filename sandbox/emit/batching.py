@@ -1,17 +1,17 @@
-"""PutRecordBatch limits and the batch planner (pure; no AWS calls).
+"""The batch planner: records split into PutRecordBatch calls (pure; no AWS calls).
 
-Limits from the Amazon Data Firehose developer guide, "Amazon Data Firehose quota" and the
-PutRecordBatch API reference: at most 500 records and 4 MiB per call, and 1,000 KiB per record
-(sizes of the data before base64 encoding).
+PutRecordBatch's limits (at most 500 records and 4 MiB per call, 1,000 KiB per record, sizes of
+the data before base64 encoding) are :mod:`sandbox.core.limits`'s; they are re-exported here for
+the emitter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-MAX_BATCH_RECORDS = 500
-MAX_BATCH_BYTES = 4 * 1024 * 1024
-MAX_RECORD_BYTES = 1000 * 1024
+from sandbox.core.limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES
+
+__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_RECORDS", "MAX_RECORD_BYTES", "plan_batches"]
 
 
 def plan_batches(

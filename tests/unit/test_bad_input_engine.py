@@ -18,14 +18,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.engine import ARTICLE_COLUMNS, article_destinations
+from sandbox.core.limits import MAX_S3_KEY_BYTES
 from sandbox.firehose import DeliveryEngine, S3Object
+from tests.unit.firehose.article import ARTICLE_COLUMNS, article_destinations
 
 T0 = 1_690_800_000.0  # 2023-07-31 10:40:00 UTC
 DATE = "2023-07-31"
 VALID_TSTAMPS = ("2023-06-18 14:27:52.000000", "2021-01-01 00:00:00")
 INVALID_TSTAMPS = ("bad", "18/06/2023 14:27:52", "")
-MAX_S3_KEY_BYTES = 1024
 
 
 class S3Like:

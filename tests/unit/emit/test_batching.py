@@ -24,6 +24,16 @@ def test_limits_are_awss():
     assert MAX_RECORD_BYTES == 1_024_000
 
 
+def test_the_emitter_plans_with_the_shared_limits():
+    from sandbox.core import limits
+
+    assert (MAX_BATCH_RECORDS, MAX_BATCH_BYTES, MAX_RECORD_BYTES) == (
+        limits.MAX_BATCH_RECORDS,
+        limits.MAX_BATCH_BYTES,
+        limits.MAX_RECORD_BYTES,
+    )
+
+
 def test_exactly_500_records_is_one_batch():
     assert plan_batches([10] * 500) == [(0, 500)]
 
