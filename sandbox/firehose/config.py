@@ -25,18 +25,30 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.core.limits import (
+    MAX_BUFFER_INTERVAL_S,
+    MAX_BUFFER_SIZE_MB,
+    MAX_PREFIX_CHARS,
+    MIN_BUFFER_INTERVAL_S,
+    MIN_BUFFER_SIZE_MB,
+    MIN_BUFFER_SIZE_MB_CONVERSION,
+)
 from sandbox.firehose.compression import COMPRESSION_FORMATS
 from sandbox.firehose.errors import InvalidArgumentError, ValidationError, validation_message
 from sandbox.firehose.prefixes import KeyLayout
 from sandbox.firehose.processors import compile_query
 
-__all__ = ["StreamConfig", "parse_destination", "validate_destination"]
+__all__ = [
+    "StreamConfig",
+    "dynamic_partitioning_enabled",
+    "parse_destination",
+    "validate_destination",
+]
 
 _SHAPE = "extendedS3DestinationConfiguration"
 DEFAULT_SIZE_MB = 5
 DEFAULT_SIZE_MB_CONVERSION = 128
 DEFAULT_INTERVAL_S = 300
-MIN_SIZE_MB_CONVERSION = 64
 _FILE_EXTENSION = re.compile(r"^$|\.[0-9a-z!\-_.*'()]+")
 _TIME_ZONE = re.compile(r"^$|[a-zA-Z/_]+")
 _PROCESSOR_TYPES = (
@@ -67,6 +79,11 @@ def _enabled(section: dict | None, default: bool) -> bool:
         return False
     value = section.get("Enabled")
     return default if value is None else bool(value)
+
+
+def dynamic_partitioning_enabled(destination: dict | None) -> bool:
+    """Whether ``destination`` turns dynamic partitioning on (``Enabled`` defaults to false)."""
+    return _enabled((destination or {}).get("DynamicPartitioningConfiguration"), default=False)
 
 
 def bucket_name(bucket_arn: str | None) -> str:
@@ -116,18 +133,26 @@ def _model_violations(destination: dict) -> list[str]:
         )
     hints = destination.get("BufferingHints") or {}
     size = hints.get("SizeInMBs")
-    if size is not None and not 1 <= int(size) <= 128:
+    if size is not None and not MIN_BUFFER_SIZE_MB <= int(size) <= MAX_BUFFER_SIZE_MB:
         violations.append(
             f"Value '{size}' at '{_SHAPE}.bufferingHints.sizeInMBs' failed to satisfy "
             "constraint: Member must have value "
-            + ("less than or equal to 128" if int(size) > 128 else "greater than or equal to 1")
+            + (
+                f"less than or equal to {MAX_BUFFER_SIZE_MB}"
+                if int(size) > MAX_BUFFER_SIZE_MB
+                else f"greater than or equal to {MIN_BUFFER_SIZE_MB}"
+            )
         )
     interval = hints.get("IntervalInSeconds")
-    if interval is not None and not 0 <= int(interval) <= 900:
+    if interval is not None and not MIN_BUFFER_INTERVAL_S <= int(interval) <= MAX_BUFFER_INTERVAL_S:
         violations.append(
             f"Value '{interval}' at '{_SHAPE}.bufferingHints.intervalInSeconds' failed to "
             "satisfy constraint: Member must have value "
-            + ("less than or equal to 900" if int(interval) > 900 else "greater than or equal to 0")
+            + (
+                f"less than or equal to {MAX_BUFFER_INTERVAL_S}"
+                if int(interval) > MAX_BUFFER_INTERVAL_S
+                else f"greater than or equal to {MIN_BUFFER_INTERVAL_S}"
+            )
         )
     extension = destination.get("FileExtension")
     if extension is not None and (len(extension) > 128 or not _FILE_EXTENSION.fullmatch(extension)):
@@ -143,10 +168,10 @@ def _model_violations(destination: dict) -> list[str]:
         )
     for key in ("Prefix", "ErrorOutputPrefix"):
         value = destination.get(key)
-        if value is not None and len(value) > 1024:
+        if value is not None and len(value) > MAX_PREFIX_CHARS:
             violations.append(
                 f"Value at '{_SHAPE}.{key[0].lower() + key[1:]}' failed to satisfy constraint: "
-                "Member must have length less than or equal to 1024"
+                f"Member must have length less than or equal to {MAX_PREFIX_CHARS}"
             )
     processing = destination.get("ProcessingConfiguration") or {}
     for i, processor in enumerate(processing.get("Processors") or [], start=1):
@@ -210,9 +235,9 @@ def _check_conversion(destination: dict, conversion: dict) -> None:
             "CompressionFormat must be UNCOMPRESSED when DataFormatConversion is enabled."
         )
     size = (destination.get("BufferingHints") or {}).get("SizeInMBs")
-    if size is not None and int(size) < MIN_SIZE_MB_CONVERSION:
+    if size is not None and int(size) < MIN_BUFFER_SIZE_MB_CONVERSION:
         raise InvalidArgumentError(
-            f"BufferingHints.SizeInMBs must be at least {MIN_SIZE_MB_CONVERSION} when "
+            f"BufferingHints.SizeInMBs must be at least {MIN_BUFFER_SIZE_MB_CONVERSION} when "
             "DataFormatConversion is enabled."
         )
     deserializer = (conversion.get("InputFormatConfiguration") or {}).get("Deserializer") or {}
@@ -263,9 +288,7 @@ def _check_conversion(destination: dict, conversion: dict) -> None:
         )
 
 
-def parse_destination(
-    destination: dict, *, dynamic_partitioning_allowed: bool = True
-) -> StreamConfig:
+def parse_destination(destination: dict) -> StreamConfig:
     """Validate ``destination`` (AWS PascalCase keys) and apply AWS's defaults."""
     violations = _model_violations(destination)
     if violations:
@@ -277,11 +300,7 @@ def parse_destination(
             "If you specify a value for SizeInMBs, you must also specify a value for "
             "IntervalInSeconds, and vice versa."
         )
-    dynamic = _enabled(destination.get("DynamicPartitioningConfiguration"), default=False)
-    if dynamic and not dynamic_partitioning_allowed:
-        raise InvalidArgumentError(
-            "Dynamic partitioning can only be enabled when the delivery stream is created."
-        )
+    dynamic = dynamic_partitioning_enabled(destination)
     layout = KeyLayout.from_destination(
         destination.get("Prefix"),
         destination.get("ErrorOutputPrefix"),
@@ -340,6 +359,6 @@ def parse_destination(
     )
 
 
-def validate_destination(destination: dict, *, dynamic_partitioning_allowed: bool = True) -> None:
+def validate_destination(destination: dict) -> None:
     """Raise ``FirehoseError`` with AWS's code and message for an invalid destination."""
-    parse_destination(destination, dynamic_partitioning_allowed=dynamic_partitioning_allowed)
+    parse_destination(destination)

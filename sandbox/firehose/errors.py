@@ -4,7 +4,8 @@ Owns: the exception types the LocalStack adapter turns into AWS error responses
 (``code`` is the AWS error code, ``message`` the AWS-style message). Smithy-level model
 violations (enum values, lengths, list sizes) are ``ValidationException`` with AWS's
 "N validation error(s) detected: ..." wording; semantic checks are
-``InvalidArgumentException``.
+``InvalidArgumentException``; a stale ``CurrentDeliveryStreamVersionId`` is
+``ConcurrentModificationException`` and an unknown stream ``ResourceNotFoundException``.
 
 Not reproduced: ``InvalidParameterValueException`` for malformed role ARNs (the sandbox
 validates no IAM ARNs).
@@ -13,8 +14,10 @@ validates no IAM ARNs).
 from __future__ import annotations
 
 __all__ = [
+    "ConcurrentModificationError",
     "FirehoseError",
     "InvalidArgumentError",
+    "ResourceNotFoundError",
     "ValidationError",
     "validation_message",
 ]
@@ -45,6 +48,18 @@ class ValidationError(FirehoseError):
     """``ValidationException``: a value breaks a constraint of the API model."""
 
     code = "ValidationException"
+
+
+class ConcurrentModificationError(FirehoseError):
+    """``ConcurrentModificationException``: the stream changed since the caller described it."""
+
+    code = "ConcurrentModificationException"
+
+
+class ResourceNotFoundError(FirehoseError):
+    """``ResourceNotFoundException``: no delivery stream of that name."""
+
+    code = "ResourceNotFoundException"
 
 
 def validation_message(violations: list[str]) -> str:

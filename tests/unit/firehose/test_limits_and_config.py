@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from benchmarks.engine import article_destinations
+from sandbox.core.limits import MAX_RECORD_BYTES
 from sandbox.firehose import (
     FirehoseError,
     InvalidArgumentError,
@@ -13,7 +13,8 @@ from sandbox.firehose import (
     validate_batch,
     validate_destination,
 )
-from sandbox.firehose.limits import MAX_RECORD_BYTES, validate_record
+from sandbox.firehose.limits import validate_record
+from tests.unit.firehose.article import article_destinations
 
 
 def test_batch_limits() -> None:
@@ -151,6 +152,11 @@ def test_invalid_destinations(destination: dict, error: type[FirehoseError], tex
     assert text in raised.value.message
 
 
-def test_dynamic_partitioning_can_be_refused() -> None:
-    with pytest.raises(InvalidArgumentError, match="only be enabled when the delivery stream"):
-        validate_destination(article_destinations()["json"], dynamic_partitioning_allowed=False)
+def test_the_checks_enforce_the_shared_limits() -> None:
+    from sandbox.core import limits
+
+    validate_batch([b"x"] * limits.MAX_BATCH_RECORDS)
+    with pytest.raises(ValidationError):
+        validate_batch([b"x"] * (limits.MAX_BATCH_RECORDS + 1))
+    with pytest.raises(ValidationError, match=f"less than or equal to {limits.MAX_PREFIX_CHARS}"):
+        validate_destination({**article_destinations()["json"], "Prefix": "p" * 1025})
