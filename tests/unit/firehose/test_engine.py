@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.engine import ARTICLE_COLUMNS, article_destinations, article_records
 from sandbox.firehose import DeliveryEngine, FirehoseError, S3Object
+from tests.unit.firehose.article import ARTICLE_COLUMNS, article_destinations
 
 T0 = 1_690_800_000.0  # 2023-07-31 10:40:00 UTC
 
@@ -481,13 +481,3 @@ def test_fuzz_accounting_invariant(operations) -> None:
         assert stats["accepted"] == sent
         assert stats["buffered"] == 0
         assert balanced(stats)
-
-
-def test_engine_throughput_runs() -> None:
-    from benchmarks.engine import engine_throughput
-
-    result = engine_throughput(2000)
-    assert result["json"]["delivered"] == 2000
-    assert result["parquet"]["delivered"] == 2000
-    assert result["json"]["records_per_s"] > 0
-    assert len(article_records(3)) == 3

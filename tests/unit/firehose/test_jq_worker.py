@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.engine import ARTICLE_QUERY, article_records
 from sandbox.firehose.jq_worker import JqWorkers, WorkerUnavailable
 from sandbox.firehose.processors import MetadataExtractor, compile_query, use_workers
+from tests.unit.firehose.article import ARTICLE_QUERY, article_records
 
 KEYS = ["event_name", "event_date"]
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.engine import ARTICLE_QUERY
 from sandbox.firehose.errors import InvalidArgumentError
 from sandbox.firehose.processors import ExtractionFailure, MetadataExtractor
+from tests.unit.firehose.article import ARTICLE_QUERY
 
 ARTICLE_RECORD = json.dumps(
     {
