@@ -6,12 +6,15 @@ Pure core, no LocalStack or network imports: the LocalStack adapter
 ``S3Object``s it produces. One module per concern:
 
 - ``config``: destination validation and AWS defaults;
+- ``api``: stream versions, UpdateDestination's merge, PutRecord(Batch)'s answers;
+- ``encryption``: server-side encryption settings and their rules;
 - ``prefixes`` / ``timeformat``: prefix expressions, Java ``DateTimeFormatter`` patterns, keys;
 - ``processors``: MetadataExtraction (jq) and AppendDelimiterToRecord;
 - ``compression``: GZIP, ZIP, Snappy, HADOOP_SNAPPY;
 - ``conversion``: JSON -> Parquet/ORC typed by a Glue schema;
-- ``error_output``: the error documents; ``errors``: API exceptions; ``limits``: quotas;
-- ``engine``: buffers, delivery, retries, accounting; ``bench``: throughput measurement.
+- ``error_output``: the error documents; ``errors``: API exceptions; ``limits``: per-call
+  checks (the numbers are :mod:`sandbox.core.limits`');
+- ``engine``: buffers, delivery, retries, accounting; ``jq_worker``: jq in helper processes.
 
 Each module's docstring lists what it does not reproduce yet.
 """

@@ -44,6 +44,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.core.limits import (
+    DEFAULT_ACTIVE_PARTITIONS,
+    MAX_EVALUATED_PREFIX_CHARS,
+    MAX_S3_KEY_BYTES,
+)
 from sandbox.firehose.compression import Compressed, compress, compress_chunks, gzip_compressor
 from sandbox.firehose.config import StreamConfig, parse_destination
 from sandbox.firehose.conversion import Converter
@@ -53,8 +58,8 @@ from sandbox.firehose.error_output import (
     FailedRecord,
     render_error_lines,
 )
-from sandbox.firehose.errors import FirehoseError
-from sandbox.firehose.limits import DEFAULT_ACTIVE_PARTITION_LIMIT, MAX_EVALUATED_PREFIX_CHARS
+from sandbox.firehose.errors import ResourceNotFoundError
+from sandbox.firehose.jq_worker import JqWorkers
 from sandbox.firehose.prefixes import object_name
 from sandbox.firehose.processors import ExtractionFailure, MetadataExtractor, ResultMemo
 
@@ -63,7 +68,6 @@ __all__ = ["DeliveryEngine", "S3Object"]
 CONTENT_TYPE = "application/octet-stream"
 ACTIVE_PARTITIONS_EXCEEDED = "DynamicPartitioning.ActivePartitionsLimitExceeded"
 PREFIX_TOO_LONG = "DynamicPartitioning.PrefixTooLong"
-MAX_S3_KEY_BYTES = 1024
 SCHEMA_UNAVAILABLE = "DataFormatConversion.InvalidSchema"
 INTERNAL_ERROR = "InternalError"
 # Buffers of one stream rendered at once when several are due (flush, interval): bounds the
@@ -126,6 +130,7 @@ class _Stream:
         config: StreamConfig,
         counters: Counter[str],
         memos: dict[tuple[str, tuple[str, ...]], ResultMemo] | None = None,
+        jq_workers: JqWorkers | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -144,7 +149,7 @@ class _Stream:
         if query and keys:
             # Streams with the same query share the results of records they both receive.
             memo = memos.setdefault((query, keys), ResultMemo()) if memos is not None else None
-            self.extractor = MetadataExtractor(query, keys, memo)
+            self.extractor = MetadataExtractor(query, keys, memo, jq_workers)
         self.converter = Converter(config.conversion) if config.conversion else None
         self.gzip_on_put = self.converter is None and config.compression == "GZIP"
 
@@ -172,9 +177,14 @@ class DeliveryEngine:
         log_sink: Callable[[str, str, str], None] | None = None,
         random_string: Callable[[], str] | None = None,
         *,
-        active_partition_limit: int = DEFAULT_ACTIVE_PARTITION_LIMIT,
+        active_partition_limit: int = DEFAULT_ACTIVE_PARTITIONS,
+        jq_workers: JqWorkers | None = None,
     ) -> None:
         self._sink = sink
+        # MetadataExtraction's large batches run in these helper processes (None: in-process).
+        # The pool belongs to whoever made the engine (the LocalStack provider); it may serve
+        # several engines.
+        self._jq_workers = jq_workers
         self._schema_lookup = schema_lookup
         self._clock = clock
         self._log_sink = log_sink
@@ -194,7 +204,9 @@ class DeliveryEngine:
         with self._lock:
             counters = self._counters.setdefault(name, Counter())
             old = self._streams.get(name)
-            self._streams[name] = _Stream(name, str(version_id), config, counters, self._memos)
+            self._streams[name] = _Stream(
+                name, str(version_id), config, counters, self._memos, self._jq_workers
+            )
             if old is not None:
                 self._retire(old)
         if old is not None:
@@ -218,7 +230,7 @@ class DeliveryEngine:
         with self._lock:
             stream = self._streams.get(name)
             if stream is None:
-                raise FirehoseError(f"Firehose {name} not found.", code="ResourceNotFoundException")
+                raise ResourceNotFoundError(f"Firehose {name} not found.")
             # Keeps the stream alive (and flushed by tick) even if it is reconfigured or
             # deleted while this call processes its records.
             stream.puts_in_progress += 1

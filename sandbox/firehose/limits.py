@@ -1,11 +1,11 @@
-"""Firehose service limits and the PutRecord/PutRecordBatch checks that enforce them.
+"""The PutRecord/PutRecordBatch checks that enforce Firehose's per-call limits.
 
-Owns: the per-call limits of PutRecordBatch and PutRecord (API reference, PutRecordBatch:
-"Each PutRecordBatch request supports up to 500 records. Each record in the request can be as
-large as 1,000 KB (before base64 encoding), up to a limit of 4 MB for the entire request. These
-limits cannot be changed.") and the default active-partition quota of dynamic partitioning
-(developer guide, "Data buffering and dynamic partitioning": 500 per stream). A failing call
-raises before anything is accepted.
+Owns: the checks and AWS's error codes and messages for a call that breaks a limit (API
+reference, PutRecordBatch: "Each PutRecordBatch request supports up to 500 records. Each record
+in the request can be as large as 1,000 KB (before base64 encoding), up to a limit of 4 MB for
+the entire request. These limits cannot be changed."). The numbers themselves, with the AWS page
+each comes from, are in :mod:`sandbox.core.limits`. A failing call raises before anything is
+accepted.
 
 Not reproduced: per-stream throughput quotas (records/s, MiB/s) and the resulting
 ``ServiceUnavailableException`` throttling.
@@ -15,25 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sandbox.core.limits import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES
 from sandbox.firehose.errors import InvalidArgumentError, ValidationError, validation_message
 
-__all__ = [
-    "DEFAULT_ACTIVE_PARTITION_LIMIT",
-    "MAX_BATCH_BYTES",
-    "MAX_BATCH_RECORDS",
-    "MAX_EVALUATED_PREFIX_CHARS",
-    "MAX_RECORD_BYTES",
-    "validate_batch",
-    "validate_record",
-]
-
-MAX_BATCH_RECORDS = 500
-MAX_RECORD_BYTES = 1_024_000  # 1,000 KiB: the service model's ``Data`` max length
-MAX_BATCH_BYTES = 4 * 1024 * 1024
-DEFAULT_ACTIVE_PARTITION_LIMIT = 500
-# Custom prefixes for Amazon S3 objects: "Neither Prefix nor ErrorOutputPrefix can be greater
-# than 512 characters after they're evaluated."
-MAX_EVALUATED_PREFIX_CHARS = 512
+__all__ = ["validate_batch", "validate_record"]
 
 
 def validate_batch(records: Sequence[bytes]) -> None:

@@ -11,10 +11,11 @@ are caught inside jq (``try ... catch``) per record. Only a batch holding invali
 stops at the first parse error) is split in halves until the bad records are isolated, so one
 bad record costs about log2(batch) extra jq calls.
 
-With :func:`use_workers` (the LocalStack plugin turns it on), large batches are evaluated by
-jq in helper processes (:mod:`~sandbox.firehose.jq_worker`), so that the request threads keep
-the GIL for the rest of their work; the results are the same, and any worker failure falls back
-to evaluating in-process.
+Given a :class:`~sandbox.firehose.jq_worker.JqWorkers` pool (the LocalStack provider owns one
+and hands it to its engines, which hand it to each stream's extractor), large batches are
+evaluated by jq in helper processes, so that the request threads keep the GIL for the rest of
+their work; the results are the same, and any worker failure falls back to evaluating
+in-process.
 
 A :class:`ResultMemo` remembers the last results of one query per record (the engine shares
 one between the streams that use the same query): jq's parser costs about 8 us per record, and
@@ -53,7 +54,6 @@ __all__ = [
     "ResultMemo",
     "compile_query",
     "is_deterministic",
-    "use_workers",
 ]
 
 METADATA_EXTRACTION_FAILED = "DynamicPartitioning.MetadataExtractionFailed"
@@ -94,14 +94,6 @@ def compile_query(query: str) -> jq._Program:
 
 # Batches smaller than this are evaluated in-process (a worker round trip costs ~0.4 ms).
 MIN_WORKER_TEXT = 16 * 1024
-_workers: JqWorkers | None = None
-
-
-def use_workers(workers: JqWorkers | None) -> JqWorkers | None:
-    """Evaluate large batches in ``workers`` from now on (None: in-process); returns the old."""
-    global _workers
-    previous, _workers = _workers, workers
-    return previous
 
 
 def is_deterministic(query: str) -> bool:
@@ -157,13 +149,23 @@ def _scalar(value: object) -> str | None:
 
 
 class MetadataExtractor:
-    """Evaluates one stream's query and returns the partition-key values per record."""
+    """Evaluates one stream's query and returns the partition-key values per record.
 
-    def __init__(self, query: str, keys: Sequence[str], memo: ResultMemo | None = None) -> None:
+    ``workers``: where large batches are evaluated (None: always in this process).
+    """
+
+    def __init__(
+        self,
+        query: str,
+        keys: Sequence[str],
+        memo: ResultMemo | None = None,
+        workers: JqWorkers | None = None,
+    ) -> None:
         self.query = query
         self.keys = tuple(keys)
         self._program = compile_query(query)
         self.memo = memo if memo is not None and is_deterministic(query) else None
+        self.workers = workers
 
     def extract(self, records: Sequence[bytes]) -> list[tuple[str, ...] | ExtractionFailure]:
         """Partition values (in ``keys`` order) or an ``ExtractionFailure`` for each record."""
@@ -229,7 +231,7 @@ class MetadataExtractor:
 
     def _run(self, text: str) -> list:
         """The wrapped program's outputs for ``text``; ``ValueError`` when jq rejects it."""
-        workers = _workers
+        workers = self.workers
         if workers is not None and len(text) >= MIN_WORKER_TEXT:
             try:
                 return workers.run(self.query, text)

@@ -14,18 +14,22 @@ the plain, well-formed calls directly and leaves everything else to the normal c
   ``Authorization`` header whose credential scope names ``firehose``, a JSON object body with
   only ``DeliveryStreamName`` (a string) and ``Records`` (1 to 500 objects, each with only a
   ``Data`` member holding strict base64), and the Firehose service running.
-- The records go through the provider's own ``_accept`` (the same AWS limit checks, the same
-  engine). Anything the provider rejects (unknown stream, a stream without an extended S3
-  destination, limits) raises before a record is accepted; the request then continues down the
-  normal chain, which answers it exactly as before, with AWS's error code and message.
+- The records go through the provider's public entry point,
+  ``SandboxFirehoseProvider.accept_batch`` (the same AWS limit checks, the same engine, the
+  same answer), found through :func:`sandbox.localstack_plugin.runtime.current`. Anything the
+  provider rejects (unknown stream, a stream without an extended S3 destination, limits)
+  raises before a record is accepted; the request then continues down the normal chain, which
+  answers it exactly as before, with AWS's error code and message.
 - The response is what LocalStack's JSON serialiser writes for this operation (same body
   bytes, ``Content-Type``, ``x-amzn-RequestId``); for requests that negotiate another content
   type, LocalStack's serialiser itself is used. ``context.service``, ``operation``,
   ``service_request`` and ``service_response`` are set as the skeleton would, so the response
   handlers (request log, metrics) see the same call.
 
-``SANDBOX_FIREHOSE_FAST_PATH=0`` in LocalStack's environment turns it off (the integration
-tests compare both paths). Not covered: PutRecord (one record per call, nothing to gain).
+``SANDBOX_FIREHOSE_FAST_PATH=0`` in LocalStack's environment (read once, in
+:class:`~sandbox.settings.PluginSettings`) leaves it out (the integration tests compare both
+paths); the counts of calls taken and skipped are the runtime's ``fast_path_counters``. Not
+covered: PutRecord (one record per call, nothing to gain).
 """
 
 from __future__ import annotations
@@ -34,34 +38,28 @@ import base64
 import binascii
 import json
 import logging
-import os
 import threading
 from collections import Counter
 from typing import Any
+
+from sandbox.core.limits import MAX_BATCH_RECORDS
+from sandbox.localstack_plugin.runtime import current
 
 LOG = logging.getLogger(__name__)
 
 TARGET = "Firehose_20150804.PutRecordBatch"
 JSON_1_1 = "application/x-amz-json-1.1"
-MAX_RECORDS = 500  # more: the normal chain answers AWS's validation error
 
+# LocalStack's handler chain is one per process: the handler is appended to it once.
 _lock = threading.Lock()
-_provider: Any = None
 _installed = False
-# How many calls took the short path, and why others did not (for tests and tuning).
-counters: Counter[str] = Counter()
 
 
-def enabled() -> bool:
-    return os.environ.get("SANDBOX_FIREHOSE_FAST_PATH", "1") != "0"
-
-
-def install(provider: Any) -> None:
-    """Route PutRecordBatch calls to ``provider`` (idempotent; the latest provider wins)."""
-    global _provider, _installed
+def install() -> None:
+    """Add the short path to LocalStack's ``preprocess_request`` handlers (idempotent)."""
+    global _installed
     with _lock:
-        _provider = provider
-        if _installed or not enabled():
+        if _installed:
             return
         from localstack.aws.handlers import preprocess_request
 
@@ -69,7 +67,7 @@ def install(provider: Any) -> None:
         _installed = True
 
 
-def _skip(reason: str) -> None:
+def _skip(counters: Counter[str], reason: str) -> None:
     counters[f"skipped:{reason}"] += 1
 
 
@@ -84,7 +82,7 @@ def _records(body: bytes) -> tuple[str, list[bytes]] | None:
     name, records = document["DeliveryStreamName"], document["Records"]
     if not isinstance(name, str) or not isinstance(records, list):
         return None
-    if not 1 <= len(records) <= MAX_RECORDS:
+    if not 1 <= len(records) <= MAX_BATCH_RECORDS:  # more: the chain answers AWS's error
         return None
     decode = base64.b64decode
     data = []
@@ -108,16 +106,18 @@ def handle_put_record_batch(chain: Any, context: Any, response: Any) -> None:
     headers = request.headers
     if request.method != "POST" or headers.get("X-Amz-Target") != TARGET:
         return
-    provider = _provider
+    runtime = current()
+    counters = runtime.fast_path_counters
+    provider = runtime.firehose
     if provider is None:
-        return _skip("no provider")
+        return _skip(counters, "no provider")
     authorization = headers.get("Authorization") or ""
     if not authorization.startswith("AWS4-HMAC-SHA256 ") or "/firehose/aws4_request" not in (
         authorization
     ):
-        return _skip("authorization")
+        return _skip(counters, "authorization")
     if (headers.get("Content-Encoding") or "identity") != "identity":
-        return _skip("content-encoding")
+        return _skip(counters, "content-encoding")
 
     from localstack.aws.accounts import get_account_id_from_access_key_id
     from localstack.aws.handlers import add_region_from_header, rewrite_region
@@ -125,10 +125,10 @@ def handle_put_record_batch(chain: Any, context: Any, response: Any) -> None:
     from localstack.utils.aws.request_context import extract_access_key_id_from_auth_header
 
     if not SERVICE_PLUGINS.is_running("firehose"):
-        return _skip("service not running")
+        return _skip(counters, "service not running")
     parsed = _records(request.get_data())
     if parsed is None:
-        return _skip("body")
+        return _skip(counters, "body")
     name, data = parsed
 
     # What the chain's region and account handlers would set (they run again, harmlessly, if
@@ -137,24 +137,23 @@ def handle_put_record_batch(chain: Any, context: Any, response: Any) -> None:
     rewrite_region(chain, context, response)
     access_key = extract_access_key_id_from_auth_header(headers)
     if not access_key:
-        return _skip("access key")
+        return _skip(counters, "access key")
     context.account_id = get_account_id_from_access_key_id(access_key)
 
     from localstack.aws.api import ServiceException
 
     try:
-        encrypted = provider._accept(context, name, data)
+        result = provider.accept_batch(context, name, data)
     except ServiceException:
         # Nothing was accepted: the normal chain answers with the provider's AWS error.
-        return _skip("provider error")
-    if encrypted is None:  # not a stream the sandbox delivers: LocalStack's own provider
-        return _skip("not extended S3")
+        return _skip(counters, "provider error")
+    if result is None:  # not a stream the sandbox delivers: LocalStack's own provider
+        return _skip(counters, "not extended S3")
 
     from localstack.aws.spec import load_service
 
     service = load_service("firehose")
     operation = service.operation_model("PutRecordBatch")
-    result = provider.batch_response(encrypted, len(data))
     context.service = service
     context.operation = operation
     context.service_request = {

@@ -1,5 +1,13 @@
 """LocalStack's Firehose provider with S3 delivery handed to the sandbox's delivery engine.
 
+A thin adapter: the AWS rules are in the pure modules of :mod:`sandbox.firehose` (``config``:
+destination validation; ``api``: versions, UpdateDestination's merge, the answers;
+``encryption``: server-side encryption; ``limits``: per-call limits); this provider turns
+their ``FirehoseError`` exceptions into LocalStack's exception classes. The provider owns its
+delivery engines (:class:`~sandbox.localstack_plugin.delivery.DeliveryEngines`) and the jq
+worker processes they use, and gives the PutRecordBatch short path its public entry point,
+:meth:`accept_batch`.
+
 What changes against LocalStack 4.14.0's own provider (everything else is inherited):
 
 - CreateDeliveryStream / UpdateDestination validate the extended S3 destination as AWS does
@@ -20,11 +28,9 @@ Not reproduced: destinations other than (extended) S3 keep LocalStack's behaviou
 from __future__ import annotations
 
 import base64
-import copy
-import os
 from typing import Any
 
-from localstack.aws.api import CommonServiceException, RequestContext
+from localstack.aws.api import CommonServiceException, RequestContext, ServiceException
 from localstack.aws.api.firehose import (
     ConcurrentModificationException,
     InvalidArgumentException,
@@ -34,49 +40,59 @@ from localstack.services.firehose.provider import FirehoseProvider
 
 from sandbox.firehose import (
     FirehoseError,
+    api,
+    encryption,
     validate_batch,
     validate_destination,
     validate_record,
 )
+from sandbox.firehose.errors import (
+    ConcurrentModificationError,
+    InvalidArgumentError,
+    ResourceNotFoundError,
+)
 from sandbox.firehose.jq_worker import JqWorkers
-from sandbox.firehose.processors import use_workers
-from sandbox.localstack_plugin import delivery, fast_path
+from sandbox.localstack_plugin.delivery import DeliveryEngines
+from sandbox.settings import PluginSettings
+
+# The stage's error types and LocalStack's exception classes for them; any other code (e.g.
+# ValidationException, which LocalStack's Firehose API module has no class for) is answered as
+# a CommonServiceException with that code.
+_EXCEPTIONS: tuple[tuple[type[FirehoseError], type[ServiceException]], ...] = (
+    (InvalidArgumentError, InvalidArgumentException),
+    (ConcurrentModificationError, ConcurrentModificationException),
+    (ResourceNotFoundError, ResourceNotFoundException),
+)
 
 
-def _aws_error(error: FirehoseError) -> CommonServiceException:
+def aws_error(error: FirehoseError) -> ServiceException:
+    """LocalStack's exception for one of the Firehose stage's errors (same code and message)."""
+    for kind, exception in _EXCEPTIONS:
+        if isinstance(error, kind) and exception.code == error.code:
+            return exception(error.message)
     return CommonServiceException(error.code, error.message, status_code=400)
 
 
-def _record_ids(count: int) -> list[str]:
-    raw = os.urandom(24 * count).hex()
-    return [raw[i * 48 : (i + 1) * 48] for i in range(count)]
-
-
-def _deep_merge(base: dict, update: dict) -> dict:
-    merged = copy.deepcopy(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _dynamic_partitioning(destination: dict | None) -> bool:
-    config = (destination or {}).get("DynamicPartitioningConfiguration") or {}
-    return bool(config.get("Enabled"))
-
-
 class SandboxFirehoseProvider(FirehoseProvider):
-    """Firehose whose S3 delivery follows the AWS developer guide (see :mod:`sandbox.firehose`)."""
+    """Firehose whose S3 delivery follows the AWS developer guide (see :mod:`sandbox.firehose`).
 
-    def __init__(self) -> None:
+    ``settings`` are the plugin's (read once by :mod:`~sandbox.localstack_plugin.runtime`);
+    ``engines`` replaces the delivery engines it would make (tests).
+    """
+
+    def __init__(self, settings: PluginSettings, *, engines: DeliveryEngines | None = None) -> None:
         super().__init__()
-        fast_path.install(self)  # PutRecordBatch without LocalStack's generic parsing
-        # jq (MetadataExtraction) in helper processes, off the GIL; SANDBOX_JQ_WORKERS=0: not.
-        workers = int(os.environ.get("SANDBOX_JQ_WORKERS") or "1")
-        if workers > 0:
-            use_workers(JqWorkers(workers))
+        self.settings = settings
+        if engines is None:
+            # jq (MetadataExtraction) in helper processes, off the GIL; SANDBOX_JQ_WORKERS=0:
+            # in this process.
+            workers = JqWorkers(settings.jq_workers) if settings.jq_workers > 0 else None
+            engines = DeliveryEngines(jq_workers=workers)
+        self.engines = engines
+
+    @property
+    def jq_workers(self) -> JqWorkers | None:
+        return self.engines.jq_workers
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -89,63 +105,26 @@ class SandboxFirehoseProvider(FirehoseProvider):
             )
         return description
 
-    @staticmethod
-    def _extended_s3(description: Any) -> tuple[dict, dict] | None:
-        for destination in description.get("Destinations", []):
-            extended = destination.get("ExtendedS3DestinationDescription")
-            if extended:
-                return destination, extended
-        return None
-
-    @staticmethod
-    def _validate(destination: dict) -> None:
-        try:
-            validate_destination(destination)
-        except FirehoseError as error:
-            raise _aws_error(error) from error
-
-    @staticmethod
-    def _encryption_config(config: dict | None, status: str) -> dict:
-        config = dict(config or {})
-        key_type = config.get("KeyType") or "AWS_OWNED_CMK"
-        key_arn = config.get("KeyARN")
-        # API reference, DeliveryStreamEncryptionConfigurationInput: a KeyARN is required for
-        # CUSTOMER_MANAGED_CMK and not allowed for AWS_OWNED_CMK.
-        if key_type == "CUSTOMER_MANAGED_CMK" and not key_arn:
-            raise InvalidArgumentException(
-                "KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK."
-            )
-        if key_type == "AWS_OWNED_CMK" and key_arn:
-            raise InvalidArgumentException(
-                "KeyARN must not be specified when KeyType is AWS_OWNED_CMK."
-            )
-        result = {"KeyType": key_type, "Status": status}
-        if key_arn:
-            result["KeyARN"] = key_arn
-        return result
-
     # --- control plane -------------------------------------------------------------------------
 
     def create_delivery_stream(
         self, context: RequestContext, delivery_stream_name: str, **kwargs: Any
     ) -> Any:
-        extended = kwargs.get("extended_s3_destination_configuration")
-        if extended:
-            self._validate(extended)
-        encryption_input = kwargs.get("delivery_stream_encryption_configuration_input")
-        encryption = None
-        if encryption_input:
-            if kwargs.get("delivery_stream_type") == "KinesisStreamAsSource":
-                raise InvalidArgumentException(
-                    "Server-side encryption is not supported for delivery streams whose source "
-                    "is a Kinesis data stream; enable it on the Kinesis stream instead."
-                )
-            encryption = self._encryption_config(encryption_input, "ENABLED")
+        try:
+            extended = kwargs.get("extended_s3_destination_configuration")
+            if extended:
+                validate_destination(extended)
+            sse = encryption.encryption_at_creation(
+                kwargs.get("delivery_stream_type"),
+                kwargs.get("delivery_stream_encryption_configuration_input"),
+            )
+        except FirehoseError as error:
+            raise aws_error(error) from error
         result = super().create_delivery_stream(context, delivery_stream_name, **kwargs)
         description = self._description(context, delivery_stream_name)
-        description["DeliveryStreamEncryptionConfiguration"] = encryption or {"Status": "DISABLED"}
-        if found := self._extended_s3(description):
-            engine = delivery.engine_for(context.account_id, context.region)
+        description["DeliveryStreamEncryptionConfiguration"] = sse
+        if found := api.extended_s3_destination(description):
+            engine = self.engines.engine_for(context.account_id, context.region)
             engine.configure_stream(delivery_stream_name, description["VersionId"], found[1])
         return result
 
@@ -158,15 +137,21 @@ class SandboxFirehoseProvider(FirehoseProvider):
         **kwargs: Any,
     ) -> Any:
         description = self._description(context, delivery_stream_name)
-        if current_delivery_stream_version_id != description.get("VersionId"):
-            raise ConcurrentModificationException(
-                f"Cannot update firehose: {delivery_stream_name} since the current version id: "
-                f"{description.get('VersionId')} and specified version id: "
-                f"{current_delivery_stream_version_id} do not match"
-            )
         update = kwargs.get("extended_s3_destination_update")
-        found = self._extended_s3(description)
-        if not update or not found or found[0].get("DestinationId") != destination_id:
+        found = api.extended_s3_destination(description)
+        if found is not None and found[0].get("DestinationId") != destination_id:
+            found = None
+        try:
+            api.check_version(
+                delivery_stream_name,
+                description.get("VersionId"),
+                current_delivery_stream_version_id,
+            )
+            merged = api.updated_destination(found[1], update) if update and found else None
+        except FirehoseError as error:
+            raise aws_error(error) from error
+        if found is None or merged is None:
+            # Not the extended S3 destination the sandbox delivers: LocalStack's own update.
             result = super().update_destination(
                 context,
                 delivery_stream_name,
@@ -174,19 +159,11 @@ class SandboxFirehoseProvider(FirehoseProvider):
                 destination_id,
                 **kwargs,
             )
-            description["VersionId"] = str(int(description.get("VersionId", "1")) + 1)
+            description["VersionId"] = api.next_version(description.get("VersionId"))
             return result
-        destination, current = found
-        # UpdateDestination (API reference): parameters not given keep their current values.
-        merged = _deep_merge(current, update)
-        if _dynamic_partitioning(merged) and not _dynamic_partitioning(current):
-            raise InvalidArgumentException(
-                "Dynamic partitioning can only be enabled when the delivery stream is created."
-            )
-        self._validate(merged)
-        destination["ExtendedS3DestinationDescription"] = merged
-        description["VersionId"] = str(int(description.get("VersionId", "1")) + 1)
-        engine = delivery.engine_for(context.account_id, context.region)
+        found[0]["ExtendedS3DestinationDescription"] = merged
+        description["VersionId"] = api.next_version(description.get("VersionId"))
+        engine = self.engines.engine_for(context.account_id, context.region)
         engine.configure_stream(delivery_stream_name, description["VersionId"], merged)
         return {}
 
@@ -194,7 +171,9 @@ class SandboxFirehoseProvider(FirehoseProvider):
         self, context: RequestContext, delivery_stream_name: str, **kwargs: Any
     ) -> Any:
         self._description(context, delivery_stream_name)
-        delivery.engine_for(context.account_id, context.region).remove_stream(delivery_stream_name)
+        self.engines.engine_for(context.account_id, context.region).remove_stream(
+            delivery_stream_name
+        )
         return super().delete_delivery_stream(context, delivery_stream_name, **kwargs)
 
     def start_delivery_stream_encryption(
@@ -205,25 +184,23 @@ class SandboxFirehoseProvider(FirehoseProvider):
         **kwargs: Any,
     ) -> dict:
         description = self._description(context, delivery_stream_name)
-        if description.get("DeliveryStreamType") == "KinesisStreamAsSource":
-            raise InvalidArgumentException(
-                "Server-side encryption is not supported for delivery streams whose source is a "
-                "Kinesis data stream."
+        try:
+            sse = encryption.encryption_started(
+                description.get("DeliveryStreamType"),
+                delivery_stream_encryption_configuration_input,
             )
-        description["DeliveryStreamEncryptionConfiguration"] = self._encryption_config(
-            delivery_stream_encryption_configuration_input, "ENABLED"
-        )
+        except FirehoseError as error:
+            raise aws_error(error) from error
+        description["DeliveryStreamEncryptionConfiguration"] = sse
         return {}
 
     def stop_delivery_stream_encryption(
         self, context: RequestContext, delivery_stream_name: str, **kwargs: Any
     ) -> dict:
         description = self._description(context, delivery_stream_name)
-        current = description.get("DeliveryStreamEncryptionConfiguration") or {}
-        description["DeliveryStreamEncryptionConfiguration"] = {
-            **{k: v for k, v in current.items() if k in ("KeyType", "KeyARN")},
-            "Status": "DISABLED",
-        }
+        description["DeliveryStreamEncryptionConfiguration"] = encryption.encryption_stopped(
+            description.get("DeliveryStreamEncryptionConfiguration")
+        )
         return {}
 
     # --- data plane ----------------------------------------------------------------------------
@@ -231,27 +208,37 @@ class SandboxFirehoseProvider(FirehoseProvider):
     def _accept(
         self, context: RequestContext, name: str, data: list[bytes], single: bool = False
     ) -> bool | None:
-        """Hand records to the engine; None when the stream has no extended S3 destination."""
+        """Hand records to the engine: whether the stream is encrypted, or None when the stream
+        has no extended S3 destination (LocalStack's own provider handles it then)."""
         description = self._description(context, name)
-        if not self._extended_s3(description):
+        if not api.extended_s3_destination(description):
             return None
         try:
             if single:
                 validate_record(data[0])
             else:
                 validate_batch(data)
-        except FirehoseError as error:
-            raise _aws_error(error) from error
-        engine = delivery.engine_for(context.account_id, context.region)
-        try:
-            engine.put_records(name, data)
-        except FirehoseError as error:
             # DeleteDeliveryStream drains the engine before LocalStack forgets the description:
             # a call that looked the stream up in between gets AWS's ResourceNotFoundException,
             # not an InternalError (nothing of it was accepted).
-            raise _aws_error(error) from error
-        encryption = description.get("DeliveryStreamEncryptionConfiguration") or {}
-        return encryption.get("Status") == "ENABLED"
+            self.engines.engine_for(context.account_id, context.region).put_records(name, data)
+        except FirehoseError as error:
+            raise aws_error(error) from error
+        return encryption.is_encrypted(description)
+
+    def accept_batch(
+        self, context: RequestContext, name: str, data: list[bytes]
+    ) -> dict[str, Any] | None:
+        """PutRecordBatch of decoded ``data`` to ``name``: the answer once every record is
+        accepted, or None when the stream is not one the sandbox delivers (nothing accepted).
+
+        Raises LocalStack's ``ServiceException`` (AWS's code and message) before accepting
+        anything when the call is invalid. The entry point of the short path (``fast_path``).
+        """
+        encrypted = self._accept(context, name, data)
+        if encrypted is None:
+            return None
+        return api.batch_response(encrypted, len(data))
 
     def put_record(
         self, context: RequestContext, delivery_stream_name: str, record: Any, **kwargs: Any
@@ -261,25 +248,16 @@ class SandboxFirehoseProvider(FirehoseProvider):
         )
         if encrypted is None:
             return super().put_record(context, delivery_stream_name, record, **kwargs)
-        return {"RecordId": _record_ids(1)[0], "Encrypted": encrypted}
+        return api.record_response(encrypted)
 
     def put_record_batch(
         self, context: RequestContext, delivery_stream_name: str, records: list, **kwargs: Any
     ) -> Any:
         data = [r.get("Data") or b"" for r in records]
-        encrypted = self._accept(context, delivery_stream_name, data)
-        if encrypted is None:
+        result = self.accept_batch(context, delivery_stream_name, data)
+        if result is None:
             return super().put_record_batch(context, delivery_stream_name, records, **kwargs)
-        return self.batch_response(encrypted, len(records))
-
-    @staticmethod
-    def batch_response(encrypted: bool, count: int) -> dict:
-        """PutRecordBatch's answer when all ``count`` records were accepted."""
-        return {
-            "FailedPutCount": 0,
-            "Encrypted": encrypted,
-            "RequestResponses": [{"RecordId": rid} for rid in _record_ids(count)],
-        }
+        return result
 
     def _put_records(
         self,
@@ -291,12 +269,12 @@ class SandboxFirehoseProvider(FirehoseProvider):
         """Kinesis-source path: records arrive base64-encoded from LocalStack's listener."""
         store = self.get_store(account_id, region_name)
         description = store.delivery_streams.get(delivery_stream_name)
-        if not description or not self._extended_s3(description):
+        if not description or not api.extended_s3_destination(description):
             return super()._put_records(
                 account_id, region_name, delivery_stream_name, unprocessed_records
             )
         data = [
             base64.b64decode(r.get("Data") or r.get("data") or b"") for r in unprocessed_records
         ]
-        delivery.engine_for(account_id, region_name).put_records(delivery_stream_name, data)
-        return [{"RecordId": rid} for rid in _record_ids(len(data))]
+        self.engines.engine_for(account_id, region_name).put_records(delivery_stream_name, data)
+        return [{"RecordId": rid} for rid in api.record_ids(len(data))]

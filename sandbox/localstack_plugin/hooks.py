@@ -1,4 +1,9 @@
-"""LocalStack runtime hooks: ``/_sandbox`` routes, snapshot restore, flush and save on shutdown."""
+"""LocalStack runtime hooks: ``/_sandbox`` routes, snapshot restore, flush and save on shutdown.
+
+The hooks reach the Firehose provider and the snapshots through
+:func:`sandbox.localstack_plugin.runtime.current` (imported when a hook runs, so that loading
+the hooks imports nothing of the plugin).
+"""
 
 from __future__ import annotations
 
@@ -20,25 +25,25 @@ def register_sandbox_routes() -> None:
 
 @hooks.on_infra_ready()
 def restore_snapshot() -> None:
-    from sandbox.localstack_plugin import persistence_hooks
+    from sandbox.localstack_plugin.runtime import current
 
-    persistence_hooks.restore()
+    current().snapshots.restore()
 
 
 # Priority 10 runs before LocalStack stops its services (they stop at -10), so the internal S3
 # client can still write the buffers out; the snapshot is saved after that (priority 5).
 @hooks.on_infra_shutdown(priority=10)
 def flush_on_shutdown() -> None:
-    from sandbox.localstack_plugin.routes import flush_everything
+    from sandbox.localstack_plugin.runtime import current
 
-    flush_everything()
+    current().shutdown_firehose()
 
 
 @hooks.on_infra_shutdown(priority=5)
 def save_snapshot_on_shutdown() -> None:
-    from sandbox.localstack_plugin import persistence_hooks
+    from sandbox.localstack_plugin.runtime import current
 
-    persistence_hooks.final_save()
+    current().snapshots.final_save()
     wake_event_loop_until_stopped()
 
 

@@ -49,6 +49,13 @@ def athena_sandbox() -> Any:
 @aws_provider(api="firehose", name="sandbox")
 def firehose_sandbox() -> Any:
     """LocalStack's Firehose with delivery handed to the sandbox's delivery engine."""
+    from sandbox.localstack_plugin import fast_path
     from sandbox.localstack_plugin.firehose import SandboxFirehoseProvider
+    from sandbox.localstack_plugin.runtime import current
 
-    return Service.for_provider(SandboxFirehoseProvider())
+    runtime = current()
+    provider = SandboxFirehoseProvider(runtime.settings)
+    runtime.register_firehose(provider)  # what the hooks, routes and short path reach
+    if runtime.settings.fast_path:
+        fast_path.install()  # PutRecordBatch without LocalStack's generic parsing
+    return Service.for_provider(provider)

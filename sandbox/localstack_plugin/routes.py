@@ -7,15 +7,19 @@
   error output and still buffered.
 - ``GET /_sandbox/persistence`` tells whether the snapshot was restored, and the last save;
   ``POST /_sandbox/persistence/save`` saves a snapshot now.
+
+Each route reaches the Firehose provider and the snapshots through
+:func:`sandbox.localstack_plugin.runtime.current`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-LOG = logging.getLogger(__name__)
+from sandbox.localstack_plugin.runtime import current
+
+# LocalStack's ROUTER is one per process: the routes are added to it once.
 _registered = False
 
 
@@ -35,29 +39,22 @@ def _stream_from(request: Any) -> str | None:
 
 
 def flush_endpoint(request: Any, **_: Any) -> dict:
-    from sandbox.localstack_plugin import delivery
-
+    runtime = current()
     stream = _stream_from(request)
-    delivery.flush(stream)
-    return {"flushed": stream or "*", "streams": delivery.stats()}
+    runtime.flush_firehose(stream)
+    return {"flushed": stream or "*", "streams": runtime.firehose_stats()}
 
 
 def stats_endpoint(request: Any, **_: Any) -> dict:
-    from sandbox.localstack_plugin import delivery
-
-    return {"streams": delivery.stats()}
+    return {"streams": current().firehose_stats()}
 
 
 def persistence_endpoint(request: Any, **_: Any) -> dict:
-    from sandbox.localstack_plugin import persistence_hooks
-
-    return persistence_hooks.status()
+    return current().snapshots.status()
 
 
 def persistence_save_endpoint(request: Any, **_: Any) -> dict:
-    from sandbox.localstack_plugin import persistence_hooks
-
-    report = persistence_hooks.save()
+    report = current().snapshots.save()
     return {"saved": report is not None, **(report.as_dict() if report else {})}
 
 
@@ -72,12 +69,3 @@ def register() -> None:
     ROUTER.add("/_sandbox/persistence", endpoint=persistence_endpoint, methods=["GET"])
     ROUTER.add("/_sandbox/persistence/save", endpoint=persistence_save_endpoint, methods=["POST"])
     _registered = True
-
-
-def flush_everything() -> None:
-    try:
-        from sandbox.localstack_plugin import delivery
-
-        delivery.shutdown()
-    except Exception:
-        LOG.exception("Flushing Firehose buffers at shutdown failed")

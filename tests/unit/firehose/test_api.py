@@ -6,7 +6,6 @@ import copy
 
 import pytest
 
-from benchmarks.engine import article_destinations
 from sandbox.firehose import api
 from sandbox.firehose.config import dynamic_partitioning_enabled
 from sandbox.firehose.errors import (
@@ -14,6 +13,7 @@ from sandbox.firehose.errors import (
     InvalidArgumentError,
     ValidationError,
 )
+from tests.unit.firehose.article import article_destinations
 
 
 def plain_destination() -> dict:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.firehose.jq_worker import JqWorkers, WorkerUnavailable
-from sandbox.firehose.processors import MetadataExtractor, compile_query, use_workers
+from sandbox.firehose.processors import MetadataExtractor, compile_query
 from tests.unit.firehose.article import ARTICLE_QUERY, article_records
 
 KEYS = ["event_name", "event_date"]
@@ -16,11 +16,9 @@ KEYS = ["event_name", "event_date"]
 @pytest.fixture
 def workers() -> Iterator[JqWorkers]:
     pool = JqWorkers(1)
-    previous = use_workers(pool)
     try:
         yield pool
     finally:
-        use_workers(previous)
         pool.close()
 
 
@@ -48,8 +46,7 @@ def test_jq_errors_come_back_as_value_errors(workers: JqWorkers) -> None:
 
 def test_extraction_through_workers_equals_in_process(workers: JqWorkers) -> None:
     records = mixed_batch()
-    with_workers = MetadataExtractor(ARTICLE_QUERY, KEYS).extract(records)
-    use_workers(None)
+    with_workers = MetadataExtractor(ARTICLE_QUERY, KEYS, workers=workers).extract(records)
     in_process = MetadataExtractor(ARTICLE_QUERY, KEYS).extract(records)
     assert with_workers == in_process
     assert workers.failures == 0
@@ -57,7 +54,7 @@ def test_extraction_through_workers_equals_in_process(workers: JqWorkers) -> Non
 
 def test_a_dead_worker_means_in_process_then_a_new_worker(workers: JqWorkers) -> None:
     records = article_records(500)
-    extractor = MetadataExtractor(ARTICLE_QUERY, KEYS)
+    extractor = MetadataExtractor(ARTICLE_QUERY, KEYS, workers=workers)
     expected = extractor.extract(records)
     worker = workers._idle.get_nowait()
     worker.process.kill()
@@ -70,7 +67,7 @@ def test_a_dead_worker_means_in_process_then_a_new_worker(workers: JqWorkers) ->
 
 
 def test_small_batches_stay_in_process(workers: JqWorkers) -> None:
-    MetadataExtractor(ARTICLE_QUERY, KEYS).extract(article_records(5))
+    MetadataExtractor(ARTICLE_QUERY, KEYS, workers=workers).extract(article_records(5))
     assert workers._started == 0
 
 
@@ -81,3 +78,16 @@ def test_a_closed_pool_is_unavailable() -> None:
         pool.run(ARTICLE_QUERY, "[0, {}]")
     with pytest.raises(ValueError):
         JqWorkers(0)
+
+
+def test_an_engine_hands_its_workers_to_the_streams_extractors(workers: JqWorkers) -> None:
+    from sandbox.firehose import DeliveryEngine
+    from tests.unit.firehose.article import article_destinations
+
+    written: list = []
+    engine = DeliveryEngine(written.append, lambda schema: [], jq_workers=workers)
+    engine.configure_stream("s", "1", article_destinations()["json"])
+    engine.put_records("s", article_records(500))
+    engine.flush()
+    assert workers._started == 1  # the 500-record batch went to the worker
+    assert engine.stats()["s"]["delivered"] == 500

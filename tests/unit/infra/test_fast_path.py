@@ -14,8 +14,9 @@ from localstack.aws.spec import load_service
 from localstack.http import Request, Response
 from rolo.gateway.chain import HandlerChain
 
-from sandbox.localstack_plugin import fast_path
-from sandbox.localstack_plugin.firehose import SandboxFirehoseProvider
+from sandbox.firehose import api
+from sandbox.localstack_plugin import fast_path, runtime
+from sandbox.settings import PluginSettings
 
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=test/20260101/eu-west-1/firehose/aws4_request, "
@@ -30,13 +31,13 @@ class FakeProvider:
         self.error = error
         self.calls: list[tuple[str, str, str, list[bytes]]] = []
 
-    def _accept(self, context: RequestContext, name: str, data: list[bytes]) -> bool | None:
+    def accept_batch(self, context: RequestContext, name: str, data: list[bytes]) -> dict | None:
         if self.error is not None:
             raise self.error
         self.calls.append((context.account_id, context.region, name, data))
-        return self.encrypted
-
-    batch_response = staticmethod(SandboxFirehoseProvider.batch_response)
+        if self.encrypted is None:
+            return None
+        return api.batch_response(self.encrypted, len(data))
 
 
 def body(name: Any = "events_json", records: Any = None) -> bytes:
@@ -66,7 +67,9 @@ def call(
     chain = HandlerChain([], [], [], [])
     response = Response()
     assert monkeypatch is not None
-    monkeypatch.setattr(fast_path, "_provider", provider)
+    plugin = runtime.PluginRuntime(PluginSettings())
+    plugin.firehose = provider  # type: ignore[assignment]
+    monkeypatch.setattr(runtime, "_current", plugin)
     monkeypatch.setattr(
         "localstack.services.plugins.SERVICE_PLUGINS.is_running", lambda name: name == "firehose"
     )
@@ -183,3 +186,12 @@ def test_a_stream_the_sandbox_does_not_deliver_goes_to_localstacks_provider(monk
 def test_no_provider_means_no_short_path(monkeypatch):
     chain, _, _ = call(None, body(), monkeypatch=monkeypatch)
     assert not chain.stopped
+    assert runtime.current().fast_path_counters["skipped:no provider"] == 1
+
+
+def test_calls_taken_and_skipped_are_counted_on_the_runtime(monkeypatch):
+    call(FakeProvider(), body(), monkeypatch=monkeypatch)
+    counters = runtime.current().fast_path_counters
+    assert counters["handled"] == 1
+    call(FakeProvider(), b"not json", monkeypatch=monkeypatch)
+    assert runtime.current().fast_path_counters["skipped:body"] == 1
