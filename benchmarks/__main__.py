@@ -63,11 +63,12 @@ def ingest_and_query(
 ) -> None:
     """Sandbox, baseline and engine-alone runs, alternated (both LocalStacks up, one busy at a
     time) so that the machine's load drifts over all alike; then the query pack on the last
-    lake."""
+    lake. The engine alone runs the streams the sandbox's Terraform deployed, as described by
+    its Firehose."""
     deployed = None
     with contextlib.ExitStack() as stack:
         sandbox = None
-        if {"sandbox", "queries"} & set(wanted):
+        if {"sandbox", "queries", "engine"} & set(wanted):
             sandbox = stack.enter_context(stages.sandbox_instance(state_root, echo))
             deployed = stages.deployed_destinations(*sandbox)
         plain = None
@@ -76,12 +77,12 @@ def ingest_and_query(
             plain = plain_stack.enter_context(stages.plain_instance(state_root, echo))
             stages.baseline_setup(plain)
         echo("[ingest: sandbox, baseline and engine-alone runs alternated]")
-        sandbox_runs = args.runs if "sandbox" in wanted else (1 if sandbox else 0)
+        # The query pack alone still needs one ingest to have a lake.
+        sandbox_runs = args.runs if "sandbox" in wanted else (1 if "queries" in wanted else 0)
         baseline_runs = (args.baseline_runs or args.runs) if plain else 0
         engine_runs = args.runs if "engine" in wanted else 0
         results: dict[str, list[dict[str, Any]]] = {"sandbox": [], "baseline": [], "engine": []}
         errors = doc["errors"]
-        destinations, columns = deployed if deployed else (None, None)
         for run in range(max(sandbox_runs, baseline_runs, engine_runs)):
             if run < sandbox_runs and sandbox is not None and "sandbox" not in errors:
                 try:
@@ -107,9 +108,9 @@ def ingest_and_query(
                 except Exception as exc:
                     errors["baseline"] = f"{type(exc).__name__}: {exc}"
                     traceback.print_exc()
-            if run < engine_runs and "engine" not in errors:
+            if run < engine_runs and deployed is not None and "engine" not in errors:
                 try:
-                    r = stages.engine_run(records, destinations, columns)
+                    r = stages.engine_run(records, *deployed)
                     results["engine"].append(r)
                     echo(
                         f"  engine run {run + 1}/{engine_runs}: "
@@ -126,8 +127,8 @@ def ingest_and_query(
             doc["ingest_baseline"] = stages.summarise_baseline(
                 results["baseline"], args.concurrency
             )
-        if results["engine"]:
-            doc["engine"] = stages.summarise_engine(results["engine"], list(destinations or {}))
+        if results["engine"] and deployed is not None:
+            doc["engine"] = stages.summarise_engine(results["engine"], list(deployed[0]))
         plain_stack.close()  # the baseline's LocalStack is not needed for the queries
         if "queries" in wanted and sandbox is not None and results["sandbox"]:
             echo("[queries]")
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if manifest is not None:
         doc["events"] = read_manifest(data).events_total
 
-    if records is not None and {"sandbox", "queries", "baseline"} & set(wanted):
+    if records is not None and {"sandbox", "queries", "baseline", "engine"} & set(wanted):
         try:
             ingest_and_query(args, wanted, records, manifest, state_root, doc, echo)
         except Exception as exc:
@@ -200,11 +201,6 @@ def main(argv: list[str] | None = None) -> int:
             doc["errors"]["instances"] = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
     failed = failed or bool(doc["errors"])
-    if records is not None and "engine" in wanted and "engine" not in doc:
-        # Without a sandbox to alternate with: the article's destinations, runs in a row.
-        result = stage("engine", lambda: stages.engine(records, args.runs, echo))
-        if result is not None:
-            doc["engine"] = result
     result = stage("cold-start", lambda: stages.cold_start(state_root, args.cold_runs, echo))
     if result is not None:
         doc["cold_start"] = result

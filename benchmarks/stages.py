@@ -140,36 +140,15 @@ def _output_to(path: Path) -> Iterator[None]:
                 os.close(fd)
 
 
-def _wait_plain_healthy(settings: Settings, deadline: float, proc: Any = None) -> dict:
-    """Plain LocalStack has no Glue or Athena: wait for S3 and Firehose only."""
-    last: dict | None = None
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise PlatformError(f"LocalStack exited during start-up; see {settings.log_file}")
-        last = localstack.health(settings)
-        services = (last or {}).get("services", {})
-        if all(services.get(s) in ("running", "available") for s in ("s3", "firehose")):
-            return last or {}
-        time.sleep(0.5)
-    raise PlatformError(f"plain LocalStack was not healthy; see {settings.log_file}")
-
-
 @contextlib.contextmanager
 def plain_instance(root: Path, echo: Echo) -> Iterator[Settings]:
-    """LocalStack 4.14.0 without the sandbox's providers (its own Firehose), for the baseline."""
-    from unittest import mock
+    """LocalStack 4.14.0 without the sandbox's providers (its own Firehose), for the baseline.
 
+    ``sandbox_providers=False`` waits for S3 and Firehose only and turns off the sandbox's
+    snapshots, which would otherwise cost a core's worth of work every 10 s during the runs."""
     settings = bench_settings(root, "baseline")
     started = time.monotonic()
-    # start_host waits for Glue and Athena too, which only the sandbox's providers serve. The
-    # sandbox's runtime hooks are installed entry points, loaded by any LocalStack from this
-    # venv: without SANDBOX_PERSIST=0 the baseline would snapshot its S3 every 10 s (a core's
-    # worth of work, during its own runs and during the sandbox's).
-    with (
-        mock.patch.object(localstack, "_wait_healthy", _wait_plain_healthy),
-        mock.patch.dict(os.environ, {"SANDBOX_PERSIST": "0"}),
-    ):
-        localstack.start_host(settings, sandbox_providers=False)
+    localstack.start_host(settings, sandbox_providers=False)
     try:
         echo(f"  plain LocalStack on port {settings.port} up in {time.monotonic() - started:.1f}s")
         yield settings
@@ -309,13 +288,13 @@ def summarise_baseline(results: list[dict[str, Any]], concurrency: int) -> dict[
 
 def engine_run(
     records: Records,
-    destinations: dict[str, dict[str, Any]] | None = None,
-    columns: list[tuple[str, str]] | None = None,
+    destinations: dict[str, dict[str, Any]],
+    columns: list[tuple[str, str]],
 ) -> dict[str, Any]:
-    """The delivery engine in-process on the same records and streams, no HTTP."""
-    from benchmarks.engine import article_destinations, streams_throughput
+    """The delivery engine in-process on the same records and the deployed streams, no HTTP."""
+    from benchmarks.engine import streams_throughput
 
-    return streams_throughput(destinations or article_destinations(), records.data, columns)
+    return streams_throughput(destinations, records.data, columns)
 
 
 def summarise_engine(results: list[dict[str, Any]], streams: Sequence[str]) -> dict[str, Any]:
@@ -324,28 +303,11 @@ def summarise_engine(results: list[dict[str, Any]], streams: Sequence[str]) -> d
     return summary
 
 
-def engine(
-    records: Records,
-    runs: int,
-    echo: Echo,
-    destinations: dict[str, dict[str, Any]] | None = None,
-    columns: list[tuple[str, str]] | None = None,
-) -> dict[str, Any]:
-    """``runs`` engine-alone runs in a row."""
-    from benchmarks.engine import article_destinations
-
-    destinations = destinations or article_destinations()
-    results = []
-    for run in range(runs):
-        results.append(engine_run(records, destinations, columns))
-        echo(f"  engine run {run + 1}/{runs}: {results[-1]['records_per_s']:,.0f} records/s")
-    return summarise_engine(results, list(destinations))
-
-
 def deployed_destinations(
     settings: Settings, outputs: Any
 ) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
-    """The Terraform streams' destinations and the Parquet table's columns, as deployed."""
+    """The Terraform streams' destinations (``DescribeDeliveryStream``) and the Parquet table's
+    columns (``GetTable``), as deployed: what the engine-alone runs are configured with."""
     kwargs = settings.boto3_kwargs()
     firehose = boto3.client("firehose", **kwargs)
     destinations = {}

@@ -31,6 +31,8 @@ LOCALSTACK_VERSION = "4.14.0"
 # What the platform needs: the article's services, plus IAM/STS for the Firehose role, CloudWatch
 # Logs for delivery-error logging and KMS for stream encryption.
 SERVICES = "s3,firehose,glue,athena,iam,sts,logs,kms"
+# The services that must answer before the platform counts as up.
+HEALTHY_SERVICES = frozenset({"s3", "firehose", "glue", "athena"})
 PROVIDER_OVERRIDES = {
     "PROVIDER_OVERRIDE_GLUE": "sandbox",
     "PROVIDER_OVERRIDE_ATHENA": "sandbox",
@@ -77,6 +79,10 @@ def localstack_environment(settings: Settings, *, sandbox_providers: bool = True
     )
     if sandbox_providers:
         env.update(PROVIDER_OVERRIDES)
+    else:
+        # LocalStack as shipped (a baseline): the sandbox's runtime hooks are entry points of
+        # this virtual environment and load anyway; they must not snapshot its S3 every 10 s.
+        env["SANDBOX_PERSIST"] = "0"
     return env
 
 
@@ -168,9 +174,11 @@ def _record_mode(settings: Settings, mode: str) -> None:
 
 
 def _wait_healthy(
-    settings: Settings, deadline: float, proc: subprocess.Popen | None = None
+    settings: Settings,
+    deadline: float,
+    proc: subprocess.Popen | None = None,
+    required: frozenset[str] = HEALTHY_SERVICES,
 ) -> dict:
-    required = {"s3", "firehose", "glue", "athena"}
     last: dict | None = None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -238,7 +246,10 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
     settings.pid_file.write_text(str(proc.pid))
     _record_mode(settings, "host")
     try:
-        _wait_healthy(settings, time.monotonic() + settings.startup_timeout, proc=proc)
+        # Without the sandbox's providers there is no Glue or Athena to wait for.
+        required = HEALTHY_SERVICES if sandbox_providers else frozenset({"s3", "firehose"})
+        deadline = time.monotonic() + settings.startup_timeout
+        _wait_healthy(settings, deadline, proc=proc, required=required)
     except PlatformError:
         stop_host(settings)
         raise
