@@ -9,29 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 import click
 
 from sandbox import __version__
-from sandbox import settings as settings_module
+from sandbox.cli_support import friendly, pass_settings
 from sandbox.infra.errors import PlatformError
-
-
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the platform's expected errors into one-line ClickExceptions."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except PlatformError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
+from sandbox.settings import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,91 +30,55 @@ def main() -> None:
 @main.command()
 @click.option("--skip-terraform", is_flag=True, help="Start LocalStack only, do not apply.")
 @friendly
-def up(skip_terraform: bool) -> None:
+@pass_settings
+def up(settings: Settings, skip_terraform: bool) -> None:
     """Start LocalStack (Docker if available, else a host process) and apply terraform/."""
-    from sandbox.infra import localstack
-    from sandbox.infra.terraform import Terraform, require_terraform
+    from sandbox.infra import lifecycle
+    from sandbox.infra.localstack import LOCALSTACK_VERSION
 
-    settings = settings_module.load()
-    # Fail before starting anything: a refusal after LocalStack started would leave it running.
-    terraform = None if skip_terraform else Terraform(settings)  # refuses a non-local endpoint
-    if not skip_terraform:
-        require_terraform()
-    elif not settings.is_local:
-        raise PlatformError(
-            f"`sandbox up` starts a local emulator, but the endpoint is {settings.endpoint_url}; "
-            "unset SANDBOX_ENDPOINT_URL."
+    def healthy(report: lifecycle.UpReport) -> None:
+        click.echo(
+            f"LocalStack {LOCALSTACK_VERSION} ({report.mode} mode) healthy at "
+            f"{report.endpoint_url} after {report.healthy_seconds:.1f}s"
         )
-    started = time.monotonic()
-    already = localstack.health(settings) is not None and (
-        localstack.read_pid(settings) is not None or localstack.recorded_mode(settings) == "docker"
-    )
-    mode = localstack.recorded_mode(settings) if already else localstack.start(settings)
-    click.echo(
-        f"LocalStack {localstack.LOCALSTACK_VERSION} ({mode} mode) healthy at "
-        f"{settings.endpoint_url} after {time.monotonic() - started:.1f}s"
-    )
-    if terraform is None:
-        return
-    if not already:
-        restored = _wait_for_restore(settings)
-        if restored.get("buckets"):
-            click.echo(
-                f"Restored the lake from {settings.state_dir / 'persist'}: "
-                f"{restored['objects']} objects in {restored['buckets']} buckets, "
-                f"{restored['tables']} tables, {restored['partitions']} partitions"
-            )
-        else:
-            # The emulator started empty: state describing an earlier emulator is stale.
-            terraform.forget_state()
-    tf_started = time.monotonic()
-    terraform.init()
-    terraform.apply()
-    click.echo(
-        f"terraform/ applied with tflocal in {time.monotonic() - tf_started:.1f}s "
-        f"(total {time.monotonic() - started:.1f}s)"
-    )
 
+    def restored(lake: lifecycle.Restored) -> None:
+        click.echo(
+            f"Restored the lake from {lake.folder}: {lake.objects} objects in {lake.buckets} "
+            f"buckets, {lake.tables} tables, {lake.partitions} partitions"
+        )
 
-def _wait_for_restore(settings: settings_module.Settings, timeout: float = 300.0) -> dict:
-    """Wait (bounded) until the emulator has loaded its snapshot; return what it restored."""
-    from sandbox.infra import admin
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = admin.persistence_status(settings)
-        if status.get("restored"):
-            if status.get("restore_error"):
-                raise PlatformError(
-                    f"Restoring the saved lake failed: {status['restore_error']}; "
-                    "`make clean` discards it."
-                )
-            return dict(status.get("restore") or {})
-        time.sleep(0.5)
-    raise PlatformError("The emulator did not finish restoring the saved lake; see `make logs`.")
+    report = lifecycle.up(
+        settings, skip_terraform=skip_terraform, on_healthy=healthy, on_restored=restored
+    )
+    if report.terraform_seconds is not None:
+        click.echo(
+            f"terraform/ applied with tflocal in {report.terraform_seconds:.1f}s "
+            f"(total {report.total_seconds:.1f}s)"
+        )
 
 
 @main.command()
 @friendly
-def down() -> None:
+@pass_settings
+def down(settings: Settings) -> None:
     """Stop what `sandbox up` started (Firehose buffers are delivered first)."""
-    from sandbox.infra import localstack
+    from sandbox.infra import lifecycle
 
-    settings = settings_module.load()
-    started = time.monotonic()
-    if localstack.stop(settings):
-        click.echo(f"LocalStack stopped in {time.monotonic() - started:.1f}s")
+    report = lifecycle.down(settings)
+    if report.stopped:
+        click.echo(f"LocalStack stopped in {report.seconds:.1f}s")
     else:
         click.echo("Nothing to stop: no LocalStack started by the sandbox is running.")
 
 
 @main.command()
 @friendly
-def status() -> None:
+@pass_settings
+def status(settings: Settings) -> None:
     """Show whether the sandbox runs, in which mode, and its services' health."""
     from sandbox.infra import localstack
 
-    settings = settings_module.load()
     doc = localstack.health(settings)
     if doc is None:
         click.echo(f"Not running (nothing answers at {settings.endpoint_url}).")
@@ -145,31 +93,31 @@ def status() -> None:
 @main.command()
 @click.option("-n", "--lines", default=100, show_default=True, help="How many lines to show.")
 @friendly
-def logs(lines: int) -> None:
+@pass_settings
+def logs(settings: Settings, lines: int) -> None:
     """Show the tail of the emulator's log."""
     import subprocess
 
     from sandbox.infra import localstack
 
-    settings = settings_module.load()
     if localstack.recorded_mode(settings) == "docker":
-        subprocess.run(
-            localstack.compose_command(settings, "logs", "--tail", str(lines)), check=False
-        )
+        subprocess.run(localstack.compose_command("logs", "--tail", str(lines)), check=False)
         return
-    if not settings.log_file.exists():
-        raise PlatformError(f"No log yet at {settings.log_file}; run `make up`.")
-    content = settings.log_file.read_text(errors="replace").splitlines()
+    log_file = settings.state.log_file
+    if not log_file.exists():
+        raise PlatformError(f"No log yet at {log_file}; run `make up`.")
+    content = log_file.read_text(errors="replace").splitlines()
     click.echo("\n".join(content[-lines:]))
 
 
 @main.command()
 @friendly
-def check() -> None:
+@pass_settings
+def check(settings: Settings) -> None:
     """Report which prerequisites are present or missing (exit 1 if a required one is missing)."""
     from sandbox.infra.checks import run_checks
 
-    results = run_checks(settings_module.load())
+    results = run_checks(settings)
     width = max(len(c.name) for c in results)
     missing = False
     for item in results:
@@ -182,35 +130,39 @@ def check() -> None:
 
 @main.command()
 @friendly
-def plan() -> None:
+@pass_settings
+def plan(settings: Settings) -> None:
     """Run `tflocal plan` against the sandbox; exit 1 if it would change anything."""
     from sandbox.infra.terraform import Terraform
 
-    terraform = Terraform(settings_module.load())
-    output = terraform.plan_output()
-    click.echo(output)
-    if not terraform.plan_is_empty():
+    result = Terraform(settings).plan()
+    click.echo(result.output)
+    if result.failed:
+        raise click.ClickException("`tflocal plan` failed (see above)")
+    if not result.empty:
         raise click.ClickException("the plan is not empty")
 
 
 @main.command()
 @click.option("--stream", default=None, help="Only this delivery stream (default: all).")
 @friendly
-def flush(stream: str | None) -> None:
+@pass_settings
+def flush(settings: Settings, stream: str | None) -> None:
     """Deliver every buffered Firehose record now (instead of waiting for the interval)."""
     from sandbox.infra import admin
 
-    result = admin.flush(settings_module.load(), stream)
+    result = admin.flush(settings, stream)
     click.echo(json.dumps(result.get("streams", {}), indent=2, sort_keys=True))
 
 
 @main.command()
 @friendly
-def delivery() -> None:
+@pass_settings
+def delivery(settings: Settings) -> None:
     """Per-stream Firehose counters: accepted, delivered, errored, buffered."""
     from sandbox.infra import admin
 
-    counters = admin.stats(settings_module.load())
+    counters = admin.stats(settings)
     if not counters:
         click.echo("No delivery streams have received records yet.")
         return
@@ -235,7 +187,9 @@ def delivery() -> None:
 @click.option("--allow-aws", is_flag=True, help="Allow an endpoint that is not this machine.")
 @click.option("--force", is_flag=True, help="Send even if this data set is already in the lake.")
 @friendly
+@pass_settings
 def seed(
+    settings: Settings,
     sessions: int,
     seed_value: int,
     stream: str,
@@ -251,8 +205,6 @@ def seed(
     from sandbox import seed as seed_module
     from sandbox.emit import check_endpoint, resolve_streams
 
-    # EmitError is a PlatformError: @friendly turns it into a one-line ClickException.
-    settings = settings_module.load()
     check_endpoint(settings, allow_aws)  # the AWS guard comes before anything else
     streams = resolve_streams(stream, settings)
     report = seed_module.seed(

@@ -1,8 +1,16 @@
 """The sandbox's one settings object, read from the environment in one place.
 
-Variables carry a ``SANDBOX_`` prefix; the standard ``AWS_*`` ones are honoured where they make
-sense. Credentials are never taken from the user's real AWS profile: the sandbox always uses
-explicit dummy credentials (``test``/``test``) unless the user targets real AWS on purpose.
+:func:`load` reads every variable the host side honours, once per command (the CLI passes the
+result along through click's context); nothing else in the package reads ``os.environ``.
+Variables carry a ``SANDBOX_`` prefix, plus ``TERRAFORM`` and ``MALLOC_ARENA_MAX``; the standard
+``AWS_*`` ones are honoured only where they make sense. Credentials are never taken from the
+user's real AWS profile: against the local endpoint, :meth:`Settings.session` and
+:meth:`Settings.client` use explicit dummy credentials (``test``/``test``) and ignore a named
+profile (``AWS_PROFILE``), which boto3 would otherwise fail on when this machine does not know
+it. :class:`StateLayout` names every file and folder under the state folder.
+
+:class:`PluginSettings` is the LocalStack plugin's own settings, read once inside LocalStack's
+process.
 """
 
 from __future__ import annotations
@@ -11,33 +19,137 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from sandbox.errors import SettingsError
+
+if TYPE_CHECKING:
+    import boto3
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATE_DIR = PROJECT_ROOT / ".sandbox"
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "localhost.localstack.cloud"})
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+@dataclass(frozen=True)
+class StateLayout:
+    """The state folder (``SANDBOX_STATE_DIR``, default ``.sandbox/``): every path under it."""
+
+    root: Path
+
+    @property
+    def localstack_dir(self) -> Path:
+        """Host mode: LocalStack's HOME, cache, filesystem root and temporary files."""
+        return self.root / "localstack"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "localstack.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "localstack.pid"
+
+    @property
+    def mode_file(self) -> Path:
+        """``host`` or ``docker``: how ``sandbox up`` started the emulator."""
+        return self.root / "mode"
+
+    @property
+    def docker_dir(self) -> Path:
+        """Docker mode: the volume mounted as the container's state folder (docker-compose.yml)."""
+        return self.root / "docker"
+
+    @property
+    def persist_dir(self) -> Path:
+        """The emulator's snapshots of S3 and Glue (host mode; under ``docker/`` in Docker)."""
+        return self.root / "persist"
+
+    def snapshot_dir(self, mode: str | None) -> Path:
+        """Where the emulator started in ``mode`` keeps its snapshots, seen from the host."""
+        return StateLayout(self.docker_dir).persist_dir if mode == "docker" else self.persist_dir
+
+    @property
+    def tfstate(self) -> Path:
+        return self.root / "terraform.tfstate"
+
+    @property
+    def tfstate_backup(self) -> Path:
+        return self.root / "terraform.tfstate.backup"
+
+    @property
+    def terraform_config(self) -> Path:
+        """The working copy of terraform/ that tflocal runs in."""
+        return self.root / "terraform-config"
+
+    @property
+    def terraform_data(self) -> Path:
+        """``TF_DATA_DIR``: ``.terraform`` (providers, modules) of the working copy."""
+        return self.root / "terraform-data"
+
+    @property
+    def terraformrc(self) -> Path:
+        """The Terraform CLI configuration the sandbox writes (plugin cache, mirror)."""
+        return self.root / "terraformrc"
+
+    @property
+    def outputs_file(self) -> Path:
+        """``terraform output -json`` after each apply."""
+        return self.root / "terraform-outputs.json"
+
+    @property
+    def plugin_cache(self) -> Path:
+        return self.root / "plugin-cache"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def events_file(self, gzip: bool = False) -> Path:
+        """The generated data set that ``generate``/``seed`` write and ``emit`` reads by default;
+        its manifest (``events.manifest.json`` beside it) is what ``analyze``/``stats`` check."""
+        return self.data_dir / ("events.jsonl.gz" if gzip else "events.jsonl")
+
+    @property
+    def seed_ledger(self) -> Path:
+        """What earlier seeds sent to this sandbox."""
+        return self.data_dir / "seeded.json"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable about the sandbox."""
+    """Everything configurable about the sandbox (the host side)."""
 
     host: str = "127.0.0.1"
     port: int = 4566
     region: str = "us-east-1"
     access_key_id: str = "test"
     secret_access_key: str = "test"
-    state_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".sandbox")
+    state_dir: Path = DEFAULT_STATE_DIR
     terraform_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "terraform")
     mode: str = "auto"  # auto | host | docker
     startup_timeout: float = 90.0
     # Where a user explicitly points the tools at another endpoint (or real AWS).
     endpoint_override: str | None = None
+    # A provider mirror folder, "none", or "auto" (discover one, else the Terraform registry).
+    tf_mirror: str = "auto"
+    # Providers are unpacked once per checkout (not per state folder: they are ~600 MB).
+    tf_plugin_cache: Path = field(
+        default_factory=lambda: StateLayout(DEFAULT_STATE_DIR).plugin_cache
+    )
+    terraform: str = "terraform"  # the terraform executable tflocal runs
+    malloc_arena_max: str = "2"  # glibc arenas for a host-mode LocalStack
+
+    @property
+    def state(self) -> StateLayout:
+        return StateLayout(self.state_dir)
+
+    @property
+    def log_file(self) -> Path:
+        """The emulator's log (``state.log_file``; kept for benchmarks/)."""
+        return self.state.log_file
 
     @property
     def endpoint_url(self) -> str:
@@ -49,35 +161,50 @@ class Settings:
     def is_local(self) -> bool:
         return is_local_endpoint(self.endpoint_url)
 
-    @property
-    def localstack_dir(self) -> Path:
-        return self.state_dir / "localstack"
-
-    @property
-    def log_file(self) -> Path:
-        return self.state_dir / "localstack.log"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.state_dir / "localstack.pid"
-
-    @property
-    def data_dir(self) -> Path:
-        return self.state_dir / "data"
-
-    def events_file(self, gzip: bool = False) -> Path:
-        """The generated data set that ``generate``/``seed`` write and ``emit`` reads by default;
-        its manifest (``events.manifest.json`` beside it) is what ``analyze``/``stats`` check."""
-        return self.data_dir / ("events.jsonl.gz" if gzip else "events.jsonl")
-
     def boto3_kwargs(self) -> dict[str, str]:
-        """Keyword arguments for ``boto3.client`` against the sandbox (dummy credentials)."""
+        """Keyword arguments for a client of :meth:`session` against the sandbox (dummy
+        credentials). Prefer :meth:`client`: ``boto3.client(**kwargs)`` still reads a named
+        profile from the environment, and fails on one this machine does not know."""
         return {
             "endpoint_url": self.endpoint_url,
             "region_name": self.region,
             "aws_access_key_id": self.access_key_id,
             "aws_secret_access_key": self.secret_access_key,
         }
+
+    def session(self) -> boto3.session.Session:
+        """A new boto3 session for the endpoint.
+
+        Local endpoint: the dummy credentials and the sandbox's region, and no named profile
+        (``AWS_PROFILE``/``AWS_DEFAULT_PROFILE`` are ignored: the sandbox never uses a user's
+        profile, and boto3 refuses one it cannot find). Another endpoint (allowed explicitly):
+        the standard credential chain, profile included.
+        """
+        import boto3
+        import botocore.session
+
+        if not self.is_local:
+            return boto3.session.Session(region_name=self.region)
+        # botocore's "profile" session variable, with no environment variable behind it.
+        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        return boto3.session.Session(
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            region_name=self.region,
+            botocore_session=core,
+        )
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client of ``service`` on the endpoint (a new session each call, so it is
+        safe to call from any thread); ``kwargs`` go to ``Session.client`` (``config=``...)."""
+        endpoint = self.endpoint_url if self.is_local else self.endpoint_override
+        return self.session().client(service, endpoint_url=endpoint, **kwargs)
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    """``env[name]``, or ``default`` when it is unset or empty."""
+    value = env.get(name)
+    return value if value not in (None, "") else default
 
 
 def is_local_endpoint(url: str | None) -> bool:
@@ -88,28 +215,41 @@ def is_local_endpoint(url: str | None) -> bool:
     return host in LOCAL_HOSTS or host.startswith("127.")
 
 
-def load() -> Settings:
-    """Read the settings from the environment.
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (default: this process's environment); no side effects.
 
     The region is the sandbox's own (``SANDBOX_REGION``, default us-east-1, where terraform/
-    deploys), never the user's ``AWS_DEFAULT_REGION``. When the endpoint is local, a named AWS
-    profile is removed from this process's environment: the sandbox uses dummy credentials, and
-    boto3 would otherwise fail on a profile this machine does not know.
+    deploys), never the user's ``AWS_DEFAULT_REGION``.
     """
-    settings = Settings(
-        host=_env("SANDBOX_HOST", "127.0.0.1"),
-        port=int(_env("SANDBOX_PORT", "4566")),
-        region=_env("SANDBOX_REGION", "us-east-1"),
-        state_dir=Path(_env("SANDBOX_STATE_DIR", str(PROJECT_ROOT / ".sandbox"))).resolve(),
-        terraform_dir=Path(_env("SANDBOX_TERRAFORM_DIR", str(PROJECT_ROOT / "terraform"))),
-        mode=_env("SANDBOX_MODE", "auto"),
-        startup_timeout=float(_env("SANDBOX_STARTUP_TIMEOUT", "90")),
-        endpoint_override=os.environ.get("SANDBOX_ENDPOINT_URL") or None,
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str) -> str:
+        return _get(env, name, default)
+
+    def number(name: str, default: str, kind: type[int] | type[float]) -> Any:
+        value = get(name, default)
+        try:
+            return kind(value)
+        except ValueError:
+            raise SettingsError(f"{name}={value!r} is not a number; unset it or fix it.") from None
+
+    state_dir = Path(get("SANDBOX_STATE_DIR", str(DEFAULT_STATE_DIR))).resolve()
+    return Settings(
+        host=get("SANDBOX_HOST", "127.0.0.1"),
+        port=number("SANDBOX_PORT", "4566", int),
+        region=get("SANDBOX_REGION", "us-east-1"),
+        state_dir=state_dir,
+        terraform_dir=Path(get("SANDBOX_TERRAFORM_DIR", str(PROJECT_ROOT / "terraform"))),
+        mode=get("SANDBOX_MODE", "auto"),
+        startup_timeout=number("SANDBOX_STARTUP_TIMEOUT", "90", float),
+        endpoint_override=env.get("SANDBOX_ENDPOINT_URL") or None,
+        tf_mirror=get("SANDBOX_TF_MIRROR", "auto"),
+        tf_plugin_cache=Path(
+            get("SANDBOX_TF_PLUGIN_CACHE", str(StateLayout(DEFAULT_STATE_DIR).plugin_cache))
+        ),
+        terraform=get("TERRAFORM", "terraform"),
+        malloc_arena_max=get("MALLOC_ARENA_MAX", "2"),
     )
-    if settings.is_local:
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-            os.environ.pop(name, None)
-    return settings
 
 
 @dataclass(frozen=True)
@@ -134,7 +274,7 @@ class PluginSettings:
 
     @property
     def snapshot_dir(self) -> Path | None:
-        return None if self.state_dir is None else self.state_dir / "persist"
+        return None if self.state_dir is None else StateLayout(self.state_dir).persist_dir
 
 
 def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSettings:
@@ -142,8 +282,7 @@ def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSett
     env = os.environ if environ is None else environ
 
     def get(name: str, default: str) -> str:
-        value = env.get(name)
-        return value if value not in (None, "") else default
+        return _get(env, name, default)
 
     state_dir = env.get("SANDBOX_STATE_DIR") or None
     return PluginSettings(

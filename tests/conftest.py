@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from sandbox.infra import localstack
@@ -45,7 +44,7 @@ class SandboxHandle:
     terraform: Terraform
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, **self.settings.boto3_kwargs())
+        return self.settings.client(service)
 
     def env(self) -> dict[str, str]:
         """Environment for running the ``sandbox`` CLI against this test sandbox."""
@@ -72,7 +71,7 @@ def sandbox_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 def _print_log_tail(settings: Settings) -> None:
-    path: Path = settings.log_file
+    path: Path = settings.state.log_file
     if not path.exists():
         return
     lines = path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
@@ -155,4 +154,4 @@ def seeded_lake(sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
     proc = run_cli(
         platform, "seed", "--sessions", str(SEED_SESSIONS), "--seed", str(SEED_VALUE), "-q"
     )
-    return SeededLake(platform, proc, platform.settings.data_dir / "events.jsonl")
+    return SeededLake(platform, proc, platform.settings.state.events_file())

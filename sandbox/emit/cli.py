@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sandbox import settings as settings_module
+from sandbox.cli_support import friendly, pass_settings
 from sandbox.emit.emitter import (
     DEFAULT_CONCURRENCY,
     STREAM_CHOICES,
@@ -14,10 +14,9 @@ from sandbox.emit.emitter import (
     emit_file,
     resolve_streams,
 )
-from sandbox.emit.errors import EmitError
 from sandbox.emit.producer import RetryPolicy
 from sandbox.emit.records import OnBadLine
-from sandbox.generate.cli import default_events_file
+from sandbox.settings import Settings
 
 
 @click.command("emit")
@@ -64,7 +63,10 @@ from sandbox.generate.cli import default_events_file
 )
 @click.option("--allow-aws", is_flag=True, help="Allow an endpoint that is not this machine.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@friendly
+@pass_settings
 def emit_command(
+    settings: Settings,
     file_: Path | None,
     stream: str,
     concurrency: int,
@@ -78,24 +80,20 @@ def emit_command(
 
     Example: sandbox emit --file /tmp/events.jsonl --stream json --concurrency 8
     """
-    settings = settings_module.load()
-    path = file_ if file_ is not None else default_events_file()
-    try:
-        check_endpoint(settings, allow_aws)  # before anything else, even reading the outputs
-        names = resolve_streams(stream, settings)
-        reports = emit_file(
-            path,
-            names,
-            settings,
-            concurrency=concurrency,
-            allow_aws=allow_aws,
-            on_bad_line=on_bad_line,
-            append_newline=append_newline,
-            progress=False if quiet else None,
-            max_attempts=max_attempts,
-        )
-    except EmitError as exc:
-        raise click.ClickException(str(exc)) from None
+    path = file_ if file_ is not None else settings.state.events_file()
+    check_endpoint(settings, allow_aws)  # before anything else, even reading the outputs
+    names = resolve_streams(stream, settings)
+    reports = emit_file(
+        path,
+        names,
+        settings,
+        concurrency=concurrency,
+        allow_aws=allow_aws,
+        on_bad_line=on_bad_line,
+        append_newline=append_newline,
+        progress=False if quiet else None,
+        max_attempts=max_attempts,
+    )
     for report in reports.values():
         click.echo(report.summary())
     failed = sum(r.failed for r in reports.values())

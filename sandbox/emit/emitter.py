@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
@@ -71,14 +70,12 @@ def client_factory(settings: Settings, concurrency: int = 1) -> ClientFactory:
         # We build every request ourselves; validating 500 records per call costs ~2 µs each.
         parameter_validation=False,
     )
-    if settings.is_local:
-        kwargs: dict[str, Any] = dict(settings.boto3_kwargs())
-    else:  # allowed by the guard: real credentials from the standard chain, not the dummies
-        kwargs = {"endpoint_url": settings.endpoint_override, "region_name": settings.region}
 
     def make() -> Any:
         # A Session per client: boto3's default session is not thread-safe to create from.
-        client = boto3.session.Session().client("firehose", config=config, **kwargs)
+        # Local: the dummy credentials; another endpoint (allowed by the guard): the standard
+        # credential chain, never the dummies.
+        client = settings.client("firehose", config=config)
         if settings.is_local:
             client.meta.events.register("before-send.firehose", keep_alive)
         return client

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sandbox.infra.errors import PlatformError
+from sandbox.errors import SandboxError
 
 
-class EmitError(PlatformError):
+class EmitError(SandboxError):
     """Base of the emitter's errors; the CLI prints the message and exits 1."""
 
 

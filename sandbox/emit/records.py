@@ -59,7 +59,7 @@ def read_records(
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise EmitError(f"no such file: {path}; run `make generate` or pass --file") from None
+        raise EmitError(f"no such file: {path}; run `sandbox generate` or pass --file") from None
     except OSError as exc:
         raise EmitError(f"cannot read {path}: {exc.strerror or exc}") from None
     if content[:2] == b"\x1f\x8b":

@@ -7,14 +7,10 @@ from pathlib import Path
 
 import click
 
-from sandbox import settings as settings_module
+from sandbox.cli_support import pass_settings
 from sandbox.generate.generator import DEFAULT_END, DEFAULT_SEED, DEFAULT_SESSIONS, generate
 from sandbox.generate.manifest import manifest_path
-
-
-def default_events_file(gzip: bool = False) -> Path:
-    """Where ``generate`` writes and ``emit`` reads when no path is given."""
-    return settings_module.load().events_file(gzip)
+from sandbox.settings import Settings
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:
@@ -51,12 +47,15 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     metavar="YYYY-MM-DD",
     help=f"Last day of the event timestamps [default: {DEFAULT_END.isoformat()}].",
 )
-def generate_command(sessions: int, seed: int, out: Path | None, gzip_: bool, end: date) -> None:
+@pass_settings
+def generate_command(
+    settings: Settings, sessions: int, seed: int, out: Path | None, gzip_: bool, end: date
+) -> None:
     """Generate the article's synthetic user sessions as JSON Lines, plus a manifest.
 
     Example: sandbox generate --sessions 2000 --seed 7 --out /tmp/events.jsonl
     """
-    out = out if out is not None else default_events_file(gzip_)
+    out = out if out is not None else settings.state.events_file(gzip_)
     try:
         manifest = generate(sessions, seed, out, gzip=gzip_, end=end)
     except OSError as exc:

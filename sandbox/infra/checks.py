@@ -60,7 +60,8 @@ def run_checks(settings: Settings) -> list[Check]:
             required=not docker,
         )
     )
-    tf = _version(["terraform", "version"]) if shutil.which("terraform") else None
+    terraform = shutil.which(settings.terraform)
+    tf = _version([terraform, "version"]) if terraform else None
     checks.append(Check("terraform", tf is not None, tf or "missing: install Terraform >= 1.5"))
     tflocal = shutil.which("tflocal") or (
         str(localstack.Path(sys.executable).parent / "tflocal")
@@ -68,7 +69,7 @@ def run_checks(settings: Settings) -> list[Check]:
         else None
     )
     checks.append(Check("tflocal", tflocal is not None, tflocal or "missing: run `make install`"))
-    mirror = find_mirror()
+    mirror = find_mirror(settings.tf_mirror)
     checks.append(
         Check(
             "terraform provider source",

@@ -1,10 +1,10 @@
 """Running LocalStack 4.14.0 for the sandbox: as a host process, or through Docker Compose.
 
 Host mode (no Docker engine, as on CI) starts ``python -m localstack.runtime.main`` from this
-virtual environment (Python >= 3.13: LocalStack 4.14.0 imports ``warnings.deprecated``, so on
-3.12 S3, KMS and Firehose fail to load), with every path it writes under the project's git-ignored
-state folder and the gateway bound to 127.0.0.1 only. Docker mode runs ``docker compose`` on
-``docker-compose.yml``.
+virtual environment (Python >= 3.13, which the package requires: LocalStack 4.14.0 imports
+``warnings.deprecated``, so on 3.12 S3, KMS and Firehose fail to load), with every path it writes
+under the project's git-ignored state folder and the gateway bound to 127.0.0.1 only. Docker
+mode runs ``docker compose`` on ``docker-compose.yml``.
 
 ``stop`` only ever stops the process recorded in the PID file, and only if it still is LocalStack.
 """
@@ -42,7 +42,8 @@ PROVIDER_OVERRIDES = {
 
 def localstack_environment(settings: Settings, *, sandbox_providers: bool = True) -> dict[str, str]:
     """The environment for a host-mode LocalStack (see shared/FACTS.md for each variable's why)."""
-    root = settings.localstack_dir
+    root = settings.state.localstack_dir
+    # The child gets this process's environment (PATH, locale...), minus what would reach AWS.
     env = {
         key: value
         for key, value in os.environ.items()
@@ -74,7 +75,7 @@ def localstack_environment(settings: Settings, *, sandbox_providers: bool = True
             # glibc gives each thread that allocates its own arena; with LocalStack's request
             # threads and the delivery threads the freed memory stays spread over them and the
             # process grows with each ingest (docs/performance.md, "Memory").
-            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
+            "MALLOC_ARENA_MAX": settings.malloc_arena_max,
         }
     )
     if sandbox_providers:
@@ -123,7 +124,7 @@ def _is_localstack(pid: int) -> bool:
 def read_pid(settings: Settings) -> int | None:
     """The PID of the host-mode LocalStack this project started, if it still runs."""
     try:
-        pid = int(settings.pid_file.read_text().strip())
+        pid = int(settings.state.pid_file.read_text().strip())
     except (OSError, ValueError):
         return None
     if _pid_alive(pid) and _is_localstack(pid):
@@ -164,13 +165,15 @@ def choose_mode(settings: Settings) -> str:
 
 
 def recorded_mode(settings: Settings) -> str | None:
-    path = settings.state_dir / "mode"
+    """``host`` or ``docker``: how the sandbox started the emulator, if it did."""
+    path = settings.state.mode_file
     return path.read_text().strip() if path.exists() else None
 
 
 def _record_mode(settings: Settings, mode: str) -> None:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    (settings.state_dir / "mode").write_text(mode)
+    path = settings.state.mode_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(mode)
 
 
 def _wait_healthy(
@@ -183,7 +186,8 @@ def _wait_healthy(
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise PlatformError(
-                f"LocalStack exited during start-up; see {settings.log_file} (or `make logs`)."
+                f"LocalStack exited during start-up; see {settings.state.log_file} "
+                "(or `make logs`)."
             )
         last = health(settings)
         services = (last or {}).get("services", {})
@@ -191,7 +195,7 @@ def _wait_healthy(
         if broken:
             raise PlatformError(
                 f"LocalStack could not load {', '.join(broken)}; see `make logs` "
-                f"({settings.log_file})."
+                f"({settings.state.log_file})."
             )
         if last and all(services.get(s) in ("running", "available") for s in required):
             return last
@@ -211,13 +215,6 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
         raise PlatformError(
             f"A LocalStack started by the sandbox (pid {pid}) is not answering; run `make down`."
         )
-    if sys.version_info < (3, 13):
-        # LocalStack 4.14.0 imports warnings.deprecated (new in 3.13); on 3.12 S3, KMS, Kinesis and
-        # Firehose fail to load, on 3.11 they answer HTTP 500.
-        raise PlatformError(
-            f"Host mode needs Python >= 3.13 (this is {sys.version.split()[0]}); "
-            "install python3.13 and rerun `make install`, or install Docker."
-        )
     if not localstack_installed():
         raise PlatformError(
             f"LocalStack {LOCALSTACK_VERSION} is not installed in {sys.prefix}; run `make install`."
@@ -230,8 +227,9 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
     env = localstack_environment(settings, sandbox_providers=sandbox_providers)
     for key in ("HOME", "XDG_CACHE_HOME", "FILESYSTEM_ROOT", "TMPDIR"):
         Path(env[key]).mkdir(parents=True, exist_ok=True)
-    settings.log_file.parent.mkdir(parents=True, exist_ok=True)
-    with settings.log_file.open("ab") as log:
+    log_file = settings.state.log_file
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
         log.write(f"\n--- sandbox: starting LocalStack {time.ctime()} ---\n".encode())
         log.flush()
         proc = subprocess.Popen(
@@ -243,7 +241,7 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
             cwd=str(settings.state_dir),
             start_new_session=True,
         )
-    settings.pid_file.write_text(str(proc.pid))
+    settings.state.pid_file.write_text(str(proc.pid))
     _record_mode(settings, "host")
     try:
         # Without the sandbox's providers there is no Glue or Athena to wait for.
@@ -260,7 +258,7 @@ def stop_host(settings: Settings, timeout: float = 60.0) -> bool:
     """SIGTERM the recorded LocalStack (it flushes Firehose buffers), SIGKILL after ``timeout``."""
     pid = read_pid(settings)
     if pid is None:
-        settings.pid_file.unlink(missing_ok=True)
+        settings.state.pid_file.unlink(missing_ok=True)
         return False
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
@@ -272,15 +270,16 @@ def stop_host(settings: Settings, timeout: float = 60.0) -> bool:
     if _pid_alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-    settings.pid_file.unlink(missing_ok=True)
+    settings.state.pid_file.unlink(missing_ok=True)
     return True
 
 
-def compose_command(settings: Settings, *args: str) -> list[str]:
+def compose_command(*args: str) -> list[str]:
     return ["docker", "compose", "-f", str(PROJECT_ROOT / "docker-compose.yml"), *args]
 
 
 def compose_environment(settings: Settings) -> dict[str, str]:
+    """docker compose's environment: this process's, with the port and state folder set."""
     env = dict(os.environ)
     env["SANDBOX_PORT"] = str(settings.port)
     env["SANDBOX_STATE_DIR"] = str(settings.state_dir)
@@ -295,7 +294,7 @@ def start_docker(settings: Settings) -> None:
         )
     _record_mode(settings, "docker")
     proc = subprocess.run(
-        compose_command(settings, "up", "-d", "--build", "--wait"),
+        compose_command("up", "-d", "--build", "--wait"),
         env=compose_environment(settings),
         check=False,
     )
@@ -305,9 +304,7 @@ def start_docker(settings: Settings) -> None:
 
 
 def stop_docker(settings: Settings) -> None:
-    subprocess.run(
-        compose_command(settings, "down"), env=compose_environment(settings), check=False
-    )
+    subprocess.run(compose_command("down"), env=compose_environment(settings), check=False)
 
 
 def start(settings: Settings) -> str:
@@ -325,8 +322,8 @@ def stop(settings: Settings) -> bool:
     mode = recorded_mode(settings)
     if mode == "docker":
         stop_docker(settings)
-        (settings.state_dir / "mode").unlink(missing_ok=True)
+        settings.state.mode_file.unlink(missing_ok=True)
         return True
     stopped = stop_host(settings)
-    (settings.state_dir / "mode").unlink(missing_ok=True)
+    settings.state.mode_file.unlink(missing_ok=True)
     return stopped

@@ -18,11 +18,12 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.infra.errors import PlatformError
 from sandbox.infra.outputs import save_outputs
-from sandbox.settings import PROJECT_ROOT, Settings
+from sandbox.settings import Settings
 
 # Places where machine images keep a provider mirror (registry.terraform.io/hashicorp/aws/...).
 MIRROR_CANDIDATES = (
@@ -34,9 +35,9 @@ MIRROR_CANDIDATES = (
 )
 
 
-def find_mirror(setting: str | None = None) -> Path | None:
-    """The provider mirror to use: ``SANDBOX_TF_MIRROR`` (a path, or ``none``), else discovered."""
-    setting = setting if setting is not None else os.environ.get("SANDBOX_TF_MIRROR", "auto")
+def find_mirror(setting: str) -> Path | None:
+    """The provider mirror to use: ``SANDBOX_TF_MIRROR`` (``Settings.tf_mirror``: a path, or
+    ``none``), else, for ``auto``, one discovered in the usual places."""
     if setting == "none":
         return None
     if setting and setting != "auto":
@@ -54,20 +55,18 @@ def find_mirror(setting: str | None = None) -> Path | None:
     return None
 
 
-def plugin_cache_dir() -> Path:
+def plugin_cache_dir(settings: Settings) -> Path:
     """Providers are unpacked once per checkout and linked into each init (they are ~600 MB)."""
-    path = Path(
-        os.environ.get("SANDBOX_TF_PLUGIN_CACHE") or PROJECT_ROOT / ".sandbox" / "plugin-cache"
-    )
+    path = settings.tf_plugin_cache
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def cli_config(settings: Settings, mirror: Path | None) -> Path:
     """A Terraform CLI config file of our own (the machine's TF_CLI_CONFIG_FILE may not exist)."""
-    path = settings.state_dir / "terraformrc"
+    path = settings.state.terraformrc
     path.parent.mkdir(parents=True, exist_ok=True)
-    cache = f'plugin_cache_dir = "{plugin_cache_dir()}"\n'
+    cache = f'plugin_cache_dir = "{plugin_cache_dir(settings)}"\n'
     if mirror is None:
         path.write_text(
             cache + "# no provider mirror: providers come from the Terraform registry\n"
@@ -119,14 +118,31 @@ def tflocal_path() -> str:
     return found
 
 
-def require_terraform() -> str:
-    found = shutil.which(os.environ.get("TERRAFORM", "terraform"))
+def require_terraform(settings: Settings) -> str:
+    """The terraform executable (``TERRAFORM``, default ``terraform`` on PATH)."""
+    found = shutil.which(settings.terraform)
     if not found:
         raise PlatformError(
             "terraform is not on PATH; install Terraform >= 1.5 "
             "(https://developer.hashicorp.com/terraform/install) and rerun."
         )
     return found
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one ``tflocal plan -detailed-exitcode`` said."""
+
+    returncode: int  # 0: no changes, 2: changes, 1: the plan failed
+    output: str  # stdout and stderr
+
+    @property
+    def empty(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def failed(self) -> bool:
+        return self.returncode not in (0, 2)
 
 
 class Terraform:
@@ -140,11 +156,12 @@ class Terraform:
             )
         self.settings = settings
         self.source = settings.terraform_dir
-        self.dir = settings.state_dir / "terraform-config"
-        self.state = settings.state_dir / "terraform.tfstate"
+        self.dir = settings.state.terraform_config
+        self.state = settings.state.tfstate
 
     def environment(self) -> dict[str, str]:
-        terraform = require_terraform()
+        terraform = require_terraform(self.settings)
+        # The child gets this process's environment (PATH, proxies...), without any AWS_*.
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update(
             {
@@ -155,8 +172,10 @@ class Terraform:
                 "AWS_REGION": self.settings.region,
                 # localhost.localstack.cloud does not resolve on offline machines.
                 "S3_HOSTNAME": "localhost",
-                "TF_CLI_CONFIG_FILE": str(cli_config(self.settings, find_mirror())),
-                "TF_DATA_DIR": str(self.settings.state_dir / "terraform-data"),
+                "TF_CLI_CONFIG_FILE": str(
+                    cli_config(self.settings, find_mirror(self.settings.tf_mirror))
+                ),
+                "TF_DATA_DIR": str(self.settings.state.terraform_data),
                 "TF_IN_AUTOMATION": "1",
                 "TF_INPUT": "0",
                 "TF_CMD": terraform,
@@ -196,8 +215,8 @@ class Terraform:
         self.run("apply", "-input=false", "-auto-approve", f"-state={self.state}", *extra)
         self.save_outputs()
 
-    def plan_is_empty(self) -> bool:
-        """True when ``plan`` finds no changes (exit code 0 of ``-detailed-exitcode``)."""
+    def plan(self) -> Plan:
+        """Run ``plan`` once; the caller decides what a failed or non-empty plan means."""
         proc = self.run(
             "plan",
             "-input=false",
@@ -207,15 +226,7 @@ class Terraform:
             capture=True,
             check=False,
         )
-        if proc.returncode == 1:
-            raise PlatformError(f"`tflocal plan` failed: {proc.stderr.strip()[-500:]}")
-        return proc.returncode == 0
-
-    def plan_output(self) -> str:
-        proc = self.run(
-            "plan", "-input=false", "-no-color", f"-state={self.state}", capture=True, check=False
-        )
-        return proc.stdout + proc.stderr
+        return Plan(proc.returncode, proc.stdout + proc.stderr)
 
     def outputs(self) -> dict:
         proc = self.run("output", "-json", f"-state={self.state}", capture=True)
@@ -231,5 +242,5 @@ class Terraform:
 
     def forget_state(self) -> None:
         """Drop local state (the emulator it described is gone)."""
-        for path in (self.state, Path(f"{self.state}.backup")):
+        for path in (self.state, self.settings.state.tfstate_backup):
             path.unlink(missing_ok=True)

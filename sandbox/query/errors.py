@@ -6,8 +6,10 @@ Every message is one line: what went wrong and, where there is one, what to do. 
 
 from __future__ import annotations
 
+from sandbox.errors import SandboxError
 
-class QueryError(RuntimeError):
+
+class QueryError(SandboxError):
     """A query failed: bad SQL, a missing table, a DuckDB error, an Athena failure."""
 
 

@@ -166,4 +166,5 @@ def test_log_groups_exist_for_delivery_errors(sandbox: SandboxHandle) -> None:
 
 
 def test_second_plan_has_no_changes(sandbox: SandboxHandle) -> None:
-    assert sandbox.terraform.plan_is_empty(), sandbox.terraform.plan_output()
+    plan = sandbox.terraform.plan()
+    assert plan.empty, plan.output

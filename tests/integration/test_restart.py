@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from sandbox.infra import admin, localstack
@@ -71,7 +70,7 @@ class Second:
     second_up_output: str = ""
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, **self.settings.boto3_kwargs())
+        return self.settings.client(service)
 
     def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         proc = subprocess.run(
@@ -327,7 +326,7 @@ def test_the_restored_catalogue_is_what_terraform_declared(second: Second) -> No
 
 def test_terraform_has_nothing_to_do_after_a_restart(second: Second) -> None:
     started = time.monotonic()
-    assert Terraform(second.settings).plan_is_empty()
+    assert Terraform(second.settings).plan().empty
     second.figures["plan_s"] = round(time.monotonic() - started, 1)
 
 
@@ -402,7 +401,7 @@ def test_sigkill_during_snapshots_restarts_from_the_last_complete_one(second: Se
     for thread in threads:
         thread.join(timeout=60)
 
-    root = settings.state_dir / "persist"
+    root = settings.state.persist_dir
     on_disk = _snapshot_is_consistent(root)
     saved_writes = sum(1 for key in written if (bucket, key) in on_disk)
 

@@ -82,7 +82,8 @@ def test_create_update_destroy(sandbox: SandboxHandle, tmp_path: Path) -> None:
     )
     glue_tf.write_text(text)
     terraform.apply()
-    assert terraform.plan_is_empty(), terraform.plan_output()
+    plan = terraform.plan()
+    assert plan.empty, plan.output
 
     table = glue.get_table(DatabaseName=database, Name="events_json")["Table"]
     assert table["Description"].startswith("UPDATED")

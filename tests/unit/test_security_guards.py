@@ -150,7 +150,7 @@ def test_every_client_and_child_process_gets_the_dummy_credentials(
     _assert_dummy(boto3.session.Session().client("glue", **kwargs), settings)
 
     emulator = localstack.localstack_environment(settings)
-    monkeypatch.setattr("sandbox.infra.terraform.require_terraform", lambda: "terraform")
+    monkeypatch.setattr("sandbox.infra.terraform.require_terraform", lambda settings: "terraform")
     tflocal = Terraform(settings).environment()
     for env in (emulator, tflocal):
         assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("test", "test")

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import boto3
 import duckdb
 
 from sandbox.query.catalog.glue import Catalog, Table
@@ -103,9 +102,8 @@ class Session:
             )
         if undelimited_json not in ("warn", "error"):
             raise ValueError("undelimited_json must be 'warn' or 'error'")
-        kwargs = self.settings.boto3_kwargs()
-        self.glue = glue_client or boto3.client("glue", **kwargs)
-        self.s3 = s3_client or boto3.client("s3", **kwargs)
+        self.glue = glue_client or self.settings.client("glue")
+        self.s3 = s3_client or self.settings.client("s3")
         self.catalog = Catalog(self.glue)
         self.database = (database or default_database(self.settings)).lower()
         self.prices = prices

@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.infra import localstack
 from sandbox.infra.errors import PlatformError
-from sandbox.settings import Settings, is_local_endpoint
+from sandbox.settings import Settings, is_local_endpoint, load
 
 
 def _settings(tmp_path: Path, port: int = 4566) -> Settings:
@@ -34,14 +34,13 @@ def test_environment_binds_loopback_and_keeps_state_in_the_project(
     assert env["PROVIDER_OVERRIDE_FIREHOSE"] == "sandbox"
 
 
-def test_malloc_arenas_are_capped_unless_the_user_chose(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_malloc_arenas_are_capped_unless_the_user_chose(tmp_path: Path) -> None:
     # Without the cap, LocalStack's peak RSS grew ~80 MB per 100k-session ingest (glibc arenas).
-    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    assert localstack.localstack_environment(_settings(tmp_path))["MALLOC_ARENA_MAX"] == "2"
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
-    assert localstack.localstack_environment(_settings(tmp_path))["MALLOC_ARENA_MAX"] == "8"
+    state = {"SANDBOX_STATE_DIR": str(tmp_path)}
+    capped = localstack.localstack_environment(load(state))
+    assert capped["MALLOC_ARENA_MAX"] == "2"
+    chosen = localstack.localstack_environment(load({**state, "MALLOC_ARENA_MAX": "8"}))
+    assert chosen["MALLOC_ARENA_MAX"] == "8"
 
 
 def test_baseline_environment_keeps_localstacks_own_providers(tmp_path: Path) -> None:
@@ -56,7 +55,7 @@ def test_port_already_taken_is_a_clear_error(tmp_path: Path) -> None:
         port = server.getsockname()[1]
         with pytest.raises(PlatformError, match=f"Port {port} .* already in use.*SANDBOX_PORT"):
             localstack.start_host(_settings(tmp_path, port))
-    assert not (tmp_path / "localstack.pid").exists()
+    assert not _settings(tmp_path).state.pid_file.exists()
 
 
 def test_stop_without_a_recorded_process_touches_nothing(tmp_path: Path) -> None:
@@ -67,7 +66,7 @@ def test_stop_ignores_a_pid_file_naming_another_program(tmp_path: Path) -> None:
     import os
 
     settings = _settings(tmp_path)
-    settings.pid_file.write_text(str(os.getpid()))  # this pytest process, not LocalStack
+    settings.state.pid_file.write_text(str(os.getpid()))  # this pytest process, not LocalStack
     assert localstack.read_pid(settings) is None
     assert localstack.stop_host(settings) is False
 

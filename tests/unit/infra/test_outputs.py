@@ -42,7 +42,7 @@ def test_the_saved_outputs_file_wins(tmp_path: Path) -> None:
 def test_without_the_file_the_sandbox_state_is_read(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path)
     state = {"version": 4, "outputs": _tf_outputs({**NAMES, "bucket_name": "from-state"})}
-    (tmp_path / "terraform.tfstate").write_text(json.dumps(state))
+    settings.state.tfstate.write_text(json.dumps(state))
     assert outputs.read_outputs(settings).bucket == "from-state"
 
 
