@@ -41,15 +41,24 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sandbox.core.gluetypes import (
+    ArrayType,
+    CharType,
+    DecimalType,
+    GlueType,
+    GlueTypeError,
+    MapType,
+    StructType,
+    parse_glue_type,
+    to_arrow,
+)
+
 __all__ = [
     "MALFORMED_DATA",
     "PARSE_ERROR",
     "ConversionFailure",
     "ConversionResult",
     "Converter",
-    "GlueTypeError",
-    "arrow_type",
-    "parse_glue_type",
 ]
 
 _DECODER = json.JSONDecoder()
@@ -58,10 +67,6 @@ PARSE_ERROR = "DataFormatConversion.ParseError"
 MALFORMED_DATA = "DataFormatConversion.MalformedData"
 _EPOCH = dt.datetime(1970, 1, 1)
 _MILLIS_FLOOR = 10**12
-
-
-class GlueTypeError(ValueError):
-    """A Glue column type the converter cannot map."""
 
 
 class _Malformed(ValueError):
@@ -83,114 +88,6 @@ class ConversionResult:
     body: bytes | None  # None when no record converted
     converted: int
     failures: list[ConversionFailure] = field(default_factory=list)
-
-
-# --- Glue types ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GlueType:
-    name: str  # base name: string, int, decimal, array, map, struct, ...
-    params: tuple[int, ...] = ()
-    children: tuple[tuple[str, GlueType], ...] = ()  # struct fields / (""/key, value)
-
-
-def _split_top(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "<(":
-            depth += 1
-        elif ch in ">)":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return parts
-
-
-_SCALARS = {
-    "string",
-    "boolean",
-    "tinyint",
-    "smallint",
-    "int",
-    "integer",
-    "bigint",
-    "float",
-    "double",
-    "date",
-    "timestamp",
-    "binary",
-}
-
-
-def parse_glue_type(text: str) -> GlueType:
-    """Parse a Glue/Hive type string such as ``array<struct<a:int,b:string>>``."""
-    t = text.strip()
-    low = t.lower()
-    if low in _SCALARS:
-        return GlueType("int" if low == "integer" else low)
-    if low in ("double precision", "real"):
-        return GlueType("double" if low != "real" else "float")
-    m = re.fullmatch(r"(char|varchar)\s*\(\s*(\d+)\s*\)", low)
-    if m:
-        return GlueType("string")
-    if low == "decimal":
-        return GlueType("decimal", (10, 0))
-    m = re.fullmatch(r"decimal\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", low)
-    if m:
-        precision, scale = int(m.group(1)), int(m.group(2))
-        if not 1 <= precision <= 38 or scale > precision:
-            raise GlueTypeError(f"invalid decimal type {text!r}")
-        return GlueType("decimal", (precision, scale))
-    if low.startswith("array<") and low.endswith(">"):
-        return GlueType("array", children=(("", parse_glue_type(t[6:-1])),))
-    if low.startswith("map<") and low.endswith(">"):
-        parts = _split_top(t[4:-1])
-        if len(parts) != 2:
-            raise GlueTypeError(f"invalid map type {text!r}")
-        return GlueType(
-            "map",
-            children=(("key", parse_glue_type(parts[0])), ("value", parse_glue_type(parts[1]))),
-        )
-    if low.startswith("struct<") and low.endswith(">"):
-        fields = []
-        for part in _split_top(t[7:-1]):
-            name, sep, inner = part.partition(":")
-            if not sep or not name.strip():
-                raise GlueTypeError(f"invalid struct field {part!r} in {text!r}")
-            fields.append((name.strip(), parse_glue_type(inner)))
-        return GlueType("struct", children=tuple(fields))
-    raise GlueTypeError(f"unsupported Glue type {text!r}")
-
-
-def arrow_type(glue: GlueType) -> pa.DataType:
-    """The Arrow type a Glue type is written as."""
-    simple: dict[str, pa.DataType] = {
-        "string": pa.string(),
-        "boolean": pa.bool_(),
-        "tinyint": pa.int8(),
-        "smallint": pa.int16(),
-        "int": pa.int32(),
-        "bigint": pa.int64(),
-        "float": pa.float32(),
-        "double": pa.float64(),
-        "date": pa.date32(),
-        "timestamp": pa.timestamp("us"),
-        "binary": pa.binary(),
-    }
-    if glue.name in simple:
-        return simple[glue.name]
-    if glue.name == "decimal":
-        return pa.decimal128(*glue.params)
-    if glue.name == "array":
-        return pa.list_(arrow_type(glue.children[0][1]))
-    if glue.name == "map":
-        return pa.map_(arrow_type(glue.children[0][1]), arrow_type(glue.children[1][1]))
-    if glue.name == "struct":
-        return pa.struct([(n, arrow_type(t)) for n, t in glue.children])
-    raise GlueTypeError(glue.name)
 
 
 # --- value coercion ------------------------------------------------------------------------
@@ -368,7 +265,7 @@ Coercer = Callable[[Any], Any]
 
 def _coercer(glue: GlueType, rules: SerDeRules) -> Coercer:
     name = glue.name
-    if name == "string":
+    if name == "string" or isinstance(glue, CharType):
 
         def to_string(v: Any) -> Any:
             if type(v) is str:
@@ -434,8 +331,8 @@ def _coercer(glue: GlueType, rules: SerDeRules) -> Coercer:
             raise _for_input(v)
 
         return to_bool
-    if name == "decimal":
-        precision, scale = glue.params
+    if isinstance(glue, DecimalType):
+        precision, scale = glue.precision, glue.scale
         quantum = decimal.Decimal(1).scaleb(-scale)
 
         def to_decimal(v: Any) -> Any:
@@ -500,8 +397,8 @@ def _coercer(glue: GlueType, rules: SerDeRules) -> Coercer:
             raise _for_input(v)
 
         return to_binary
-    if name == "array":
-        element = _coercer(glue.children[0][1], rules)
+    if isinstance(glue, ArrayType):
+        element = _coercer(glue.element, rules)
 
         def to_array(v: Any) -> Any:
             if not isinstance(v, list):
@@ -509,9 +406,9 @@ def _coercer(glue: GlueType, rules: SerDeRules) -> Coercer:
             return [None if item is None else element(item) for item in v]
 
         return to_array
-    if name == "map":
-        key_coercer = _coercer(glue.children[0][1], rules)
-        value_coercer = _coercer(glue.children[1][1], rules)
+    if isinstance(glue, MapType):
+        key_coercer = _coercer(glue.key, rules)
+        value_coercer = _coercer(glue.value, rules)
 
         def to_map(v: Any) -> Any:
             if not isinstance(v, dict):
@@ -522,8 +419,8 @@ def _coercer(glue: GlueType, rules: SerDeRules) -> Coercer:
             ]
 
         return to_map
-    if name == "struct":
-        fields = [(n, n.lower(), _coercer(t, rules)) for n, t in glue.children]
+    if isinstance(glue, StructType):
+        fields = [(f.name, f.name.lower(), _coercer(f.type, rules)) for f in glue.fields]
 
         def to_struct(v: Any) -> Any:
             if not isinstance(v, dict):
@@ -593,7 +490,7 @@ class Converter:
             (name, self.key_mappings.get(name, name), self.key_mappings.get(name, name).lower())
             for name in names
         ]
-        schema = pa.schema([(n, arrow_type(t)) for n, t in zip(names, types, strict=True)])
+        schema = pa.schema([(n, to_arrow(t)) for n, t in zip(names, types, strict=True)])
         plan = list(zip(lookup, coercers, strict=True))
         failures: list[ConversionFailure] = []
         chunks: list[list[pa.Array]] = []

@@ -17,8 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sandbox.query.catalog.gluetypes import duckdb_type
-from sandbox.query.errors import QueryError
+from sandbox.core.gluetypes import GlueTypeError, parse_glue_type, to_duckdb
+from sandbox.query.errors import QueryError, UnsupportedError
 
 # BatchCreatePartition takes at most 100 partitions, BatchDeletePartition 25 (Glue API reference).
 CREATE_BATCH = 100
@@ -33,7 +33,10 @@ class Column:
 
     @property
     def duck_type(self) -> str:
-        return duckdb_type(self.glue_type)
+        try:
+            return to_duckdb(parse_glue_type(self.glue_type))
+        except GlueTypeError as error:
+            raise UnsupportedError(f"Glue column type {self.glue_type!r}") from error
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sandbox.firehose.conversion import (
-    MALFORMED_DATA,
-    PARSE_ERROR,
-    Converter,
-    GlueTypeError,
-    arrow_type,
-    parse_glue_type,
-)
+from sandbox.core.gluetypes import GlueTypeError, parse_glue_type, to_arrow
+from sandbox.firehose.conversion import MALFORMED_DATA, PARSE_ERROR, Converter
 
 
 def converter(deserializer: str = "HiveJsonSerDe", options=None, serializer=None) -> Converter:
@@ -63,7 +57,7 @@ def encode(*documents) -> list[bytes]:
     ],
 )
 def test_glue_types_map_to_arrow(glue: str, arrow: pa.DataType) -> None:
-    assert arrow_type(parse_glue_type(glue)) == arrow
+    assert to_arrow(parse_glue_type(glue)) == arrow
 
 
 @pytest.mark.parametrize("glue", ["uniontype<int,string>", "decimal(40,2)", "map<string>", "blob"])
