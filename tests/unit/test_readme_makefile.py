@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -71,3 +72,45 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_one() -> None:
     assert commands == ["make demo", "make test"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^[^#\n]*make test\b", ci, re.MULTILINE)
+
+
+# How a message or docstring names a command: quoted (`make up`, ``sandbox down``), after "run",
+# in a help example ("Example: sandbox seed ..."), or chained ("sandbox up && sandbox seed").
+_MENTION = re.compile(
+    r"(?:`{1,2}|\brun\s+|Example:\s+|&&\s+|bin/)(make|sandbox) ([a-z][a-z0-9_-]*)"
+)
+
+
+def _string_literals() -> list[tuple[str, str]]:
+    """(file:line, text) of every string literal (docstrings and f-string parts too)."""
+    found = []
+    for path in sorted((ROOT / "sandbox").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.append((f"{path.relative_to(ROOT)}:{node.lineno}", node.value))
+    return found
+
+
+def _missing_mentions(texts: list[tuple[str, str]]) -> list[str]:
+    exists = {"make": set(_targets()), "sandbox": set(cli.commands)}
+    return [
+        f"{where}: {tool} {name}"
+        for where, text in texts
+        for tool, name in _MENTION.findall(text)
+        if name not in exists[tool]
+    ]
+
+
+def test_every_command_a_message_names_exists() -> None:
+    texts = _string_literals()
+    assert _missing_mentions(texts) == []
+    mentioned = {(tool, name) for _, text in texts for tool, name in _MENTION.findall(text)}
+    assert ("make", "up") in mentioned and ("sandbox", "analyze") in mentioned  # it finds them
+
+
+def test_a_message_naming_a_missing_command_is_caught() -> None:
+    assert _missing_mentions([("x.py:1", "no such file; run `make generate` or pass --file")])
+
+
+def test_every_command_the_readme_quotes_exists() -> None:
+    assert _missing_mentions([("README.md", README)]) == []
