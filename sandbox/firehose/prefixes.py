@@ -92,10 +92,6 @@ class ParsedPrefix:
         return bool(self.expressions)
 
     @property
-    def has_timestamp(self) -> bool:
-        return any(e.namespace == "timestamp" for e in self.expressions)
-
-    @property
     def has_error_output_type(self) -> bool:
         return any(
             e.namespace == "firehose" and e.value == "error-output-type" for e in self.expressions
