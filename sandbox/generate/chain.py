@@ -47,13 +47,6 @@ class Walks:
     transitions: np.ndarray
 
 
-def expected_events_per_session(matrix: np.ndarray = TRANSITIONS) -> float:
-    """Mean number of events before absorption (fundamental matrix of the absorbing chain)."""
-    q = matrix[:LOST, :LOST]
-    fundamental = np.linalg.inv(np.eye(q.shape[0]) - q)
-    return float(fundamental[VISIT].sum())
-
-
 def simulate(sessions: int, rng: np.random.Generator, matrix: np.ndarray = TRANSITIONS) -> Walks:
     """Walk ``sessions`` chains from ``anonymous_visited`` to ``interest_lost``."""
     if sessions < 0:

@@ -237,9 +237,6 @@ class Terraform:
         save_outputs(self.settings, raw)
         return raw
 
-    def destroy(self) -> None:
-        self.run("destroy", "-input=false", "-auto-approve", f"-state={self.state}")
-
     def forget_state(self) -> None:
         """Drop local state (the emulator it described is gone)."""
         for path in (self.state, self.settings.state.tfstate_backup):

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from sandbox.cli_support import current_settings, friendly, pass_settings
+from sandbox.cli_support import friendly, pass_settings
 from sandbox.query.engine.factory import ENGINES, open_engine
 from sandbox.query.engine.pricing import DEFAULT_PRICES, MB, Prices
 from sandbox.query.render import FORMATS, print_result
@@ -123,11 +123,11 @@ def query_command(
     print_result(result, fmt, prices=prices)
 
 
-def _default_manifest(settings: Settings | None = None) -> Path | None:
-    """The last seed's manifest, if any (the command's settings unless given)."""
+def _default_manifest(settings: Settings) -> Path | None:
+    """The last seed's manifest, if any."""
     from sandbox.query.analysis.analyze import default_manifest
 
-    return default_manifest(settings or current_settings())
+    return default_manifest(settings)
 
 
 @click.command("analyze")

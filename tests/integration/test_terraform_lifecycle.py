@@ -97,7 +97,7 @@ def test_create_update_destroy(sandbox: SandboxHandle, tmp_path: Path) -> None:
     tags = firehose.list_tags_for_delivery_stream(DeliveryStreamName=json_stream)["Tags"]
     assert {"Key": "Owner", "Value": "lifecycle-test"} in tags
 
-    terraform.destroy()
+    terraform.run("destroy", "-input=false", "-auto-approve", f"-state={terraform.state}")
     with pytest.raises(ClientError) as info:
         glue.get_database(Name=database)
     assert info.value.response["Error"]["Code"] == "EntityNotFoundException"

@@ -11,9 +11,15 @@ from sandbox.generate.chain import (
     MEASUREMENT,
     TRANSITIONS,
     VISIT,
-    expected_events_per_session,
     simulate,
 )
+
+
+def expected_events_per_session(matrix: np.ndarray = TRANSITIONS) -> float:
+    """Mean number of events before absorption (fundamental matrix of the absorbing chain)."""
+    q = matrix[:LOST, :LOST]
+    fundamental = np.linalg.inv(np.eye(q.shape[0]) - q)
+    return float(fundamental[VISIT].sum())
 
 
 @pytest.fixture(scope="module")
