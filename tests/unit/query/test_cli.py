@@ -134,3 +134,14 @@ def test_stats(cli: CliRunner, lake: Lake) -> None:
     document: dict[str, Any] = json.loads(cli.invoke(stats_command, ["--format", "json"]).stdout)
     assert document["raw"]["events"] == len(lake.events)
     assert document["prefixes"][0]["objects"] == len(lake.keys["json"])
+
+
+def test_analyze_reads_the_settings_once(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import settings as settings_module
+
+    loads: list[Settings] = []
+    real = settings_module.load
+    monkeypatch.setattr(settings_module, "load", lambda: loads.append(real()) or loads[-1])
+    result = cli.invoke(analyze_command, ["--only", "events_per_name", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert len(loads) == 1

@@ -1,0 +1,131 @@
+"""``sandbox up`` / ``down`` orchestration, with the emulator and tflocal replaced by recorders."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from sandbox.cli import main
+from sandbox.infra import admin, lifecycle, localstack
+from sandbox.infra.errors import PlatformError
+from sandbox.infra.terraform import Terraform
+from sandbox.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(state_dir=tmp_path, port=4599)
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What up/down did: emulator starts and stops, tflocal commands."""
+    done: list[str] = []
+    monkeypatch.setattr("sandbox.infra.lifecycle.require_terraform", lambda settings: "terraform")
+    monkeypatch.setattr(Terraform, "init", lambda self: done.append("init"))
+    monkeypatch.setattr(Terraform, "apply", lambda self, extra=(): done.append("apply"))
+    monkeypatch.setattr(Terraform, "forget_state", lambda self: done.append("forget"))
+    monkeypatch.setattr(localstack, "start", lambda settings: done.append("start") or "docker")
+    monkeypatch.setattr(localstack, "stop", lambda settings: done.append("stop") or True)
+    return done
+
+
+def _emulator(monkeypatch: pytest.MonkeyPatch, *, running: bool, restore: dict[str, Any]) -> None:
+    monkeypatch.setattr(localstack, "health", lambda settings, timeout=2.0: {} if running else None)
+    monkeypatch.setattr(localstack, "read_pid", lambda settings: 4242 if running else None)
+    monkeypatch.setattr(localstack, "recorded_mode", lambda settings: "host" if running else None)
+    monkeypatch.setattr(admin, "persistence_status", lambda settings: restore)
+
+
+def test_a_running_sandbox_is_only_reapplied(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _emulator(monkeypatch, running=True, restore={})
+    seen: list[lifecycle.UpReport] = []
+    report = lifecycle.up(settings, on_healthy=seen.append)
+    assert calls == ["init", "apply"]
+    assert report.already_running and report.mode == "host" and report.restored is None
+    assert seen == [report] and report.terraform_seconds is not None
+
+
+def test_a_fresh_emulator_restores_the_saved_lake_before_terraform(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = {"buckets": 2, "objects": 5, "tables": 2, "partitions": 3}
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
+    restored: list[lifecycle.Restored] = []
+    report = lifecycle.up(settings, on_restored=restored.append)
+    assert calls == ["start", "init", "apply"]
+    assert report.restored == lifecycle.Restored(settings.state.snapshot_dir("docker"), **counts)
+    assert restored == [report.restored]
+    assert report.restored.folder == settings.state_dir / "docker" / "persist"
+
+
+def test_an_empty_emulator_forgets_the_stale_terraform_state(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": {}})
+    assert lifecycle.up(settings).restored is None
+    assert calls == ["start", "forget", "init", "apply"]
+
+
+def test_a_failed_restore_says_how_to_discard_the_lake(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore_error": "boom"})
+    with pytest.raises(PlatformError, match="boom; `make clean` discards it"):
+        lifecycle.up(settings)
+
+
+def test_skip_terraform_starts_the_emulator_only(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _emulator(monkeypatch, running=False, restore={})
+    report = lifecycle.up(settings, skip_terraform=True)
+    assert calls == ["start"] and report.terraform_seconds is None
+
+
+def test_down_reports_whether_it_stopped_anything(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lifecycle.down(settings).stopped
+    monkeypatch.setattr(localstack, "stop", lambda settings: False)
+    assert not lifecycle.down(settings).stopped
+
+
+def test_the_cli_renders_the_up_report(
+    tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = {"buckets": 1, "objects": 4, "tables": 2, "partitions": 6}
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
+    result = CliRunner().invoke(main, ["up"], env={"SANDBOX_STATE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"LocalStack {localstack.LOCALSTACK_VERSION} (docker mode) healthy")
+    assert lines[1] == (
+        f"Restored the lake from {tmp_path.resolve() / 'docker' / 'persist'}: 4 objects in 1 "
+        "buckets, 2 tables, 6 partitions"
+    )
+    assert lines[2].startswith("terraform/ applied with tflocal in ")
+
+
+@pytest.mark.parametrize(("code", "exit_code"), [(0, 0), (2, 1), (1, 1)])
+def test_plan_runs_tflocal_plan_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, exit_code: int
+) -> None:
+    ran: list[tuple[str, ...]] = []
+
+    def run(self: Terraform, *args: str, **kwargs: Any) -> subprocess.CompletedProcess:
+        ran.append(args)
+        return subprocess.CompletedProcess(args, code, stdout="the plan\n", stderr="")
+
+    monkeypatch.setattr(Terraform, "run", run)
+    result = CliRunner().invoke(main, ["plan"], env={"SANDBOX_STATE_DIR": str(tmp_path)})
+    assert [args[0] for args in ran] == ["plan"]
+    assert result.exit_code == exit_code and "the plan" in result.output
+    if code == 2:
+        assert "the plan is not empty" in result.output
