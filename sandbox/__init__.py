@@ -7,7 +7,7 @@ Pipeline stages, one sub-package each:
 - ``firehose``  the delivery engine: buffering, prefixes, JQ partitioning, compression,
                 Parquet conversion, error output (pure Python, no LocalStack imports);
 - ``query``     the Athena stand-in on DuckDB, tables from the Glue catalogue;
-- ``platform``  running LocalStack (host or Docker) and applying the Terraform;
+- ``infra``     running LocalStack (host or Docker) and applying the Terraform;
 - ``localstack_plugin``  the thin adapter that loads Glue, Athena and the engine into LocalStack.
 """
 
