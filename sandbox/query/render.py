@@ -3,8 +3,8 @@
 The query stage's one renderer: one statement's result (``print_result``), ``sandbox analyze``
 (``AnalysisPrinter``) and ``make stats`` (``render_stats``). Owns the formatting of values and
 the one-line scan summary printed under each result (data scanned, what Athena would bill, time,
-engine). In CSV mode only the rows go
-to stdout and the summary goes to stderr, so the output can be piped.
+engine). In CSV mode only the rows go to stdout and the summary goes to stderr, so the output
+can be piped.
 """
 
 from __future__ import annotations
