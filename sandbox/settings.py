@@ -1,7 +1,8 @@
 """The sandbox's one settings object, read from the environment in one place.
 
 :func:`load` reads every variable the host side honours, once per command (the CLI passes the
-result along through click's context); nothing else in the package reads ``os.environ``.
+result along through click's context); nothing else reads a setting from ``os.environ`` (the
+emulator's and tflocal's child processes get a copy of it).
 Variables carry a ``SANDBOX_`` prefix, plus ``TERRAFORM`` and ``MALLOC_ARENA_MAX``; the standard
 ``AWS_*`` ones are honoured only where they make sense. Credentials are never taken from the
 user's real AWS profile: against the local endpoint, :meth:`Settings.session` and
