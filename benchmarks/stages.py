@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from benchmarks.report import median, summarise_runs
 from benchmarks.rss import RssSampler, vm_hwm
 from sandbox.emit import client_factory, read_records, send_to_streams
@@ -160,7 +158,7 @@ def plain_instance(root: Path, echo: Echo) -> Iterator[Settings]:
 
 
 def _clear_lake(settings: Settings, bucket: str) -> None:
-    s3 = boto3.client("s3", **settings.boto3_kwargs())
+    s3 = settings.client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
         for i in range(0, len(keys), 1000):
@@ -247,9 +245,8 @@ BASELINE_STREAMS = ("baseline-json", "baseline-parquet")
 
 def baseline_setup(settings: Settings) -> None:
     """Two streams with a plain S3 destination on plain LocalStack (one per Terraform stream)."""
-    kwargs = settings.boto3_kwargs()
-    boto3.client("s3", **kwargs).create_bucket(Bucket=BASELINE_BUCKET)
-    firehose = boto3.client("firehose", **kwargs)
+    settings.client("s3").create_bucket(Bucket=BASELINE_BUCKET)
+    firehose = settings.client("firehose")
     for name in BASELINE_STREAMS:
         firehose.create_delivery_stream(
             DeliveryStreamName=name,
@@ -308,14 +305,13 @@ def deployed_destinations(
 ) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
     """The Terraform streams' destinations (``DescribeDeliveryStream``) and the Parquet table's
     columns (``GetTable``), as deployed: what the engine-alone runs are configured with."""
-    kwargs = settings.boto3_kwargs()
-    firehose = boto3.client("firehose", **kwargs)
+    firehose = settings.client("firehose")
     destinations = {}
     for name in (outputs.json_stream, outputs.parquet_stream):
         description = firehose.describe_delivery_stream(DeliveryStreamName=name)
         destination = description["DeliveryStreamDescription"]["Destinations"][0]
         destinations[name] = destination["ExtendedS3DestinationDescription"]
-    table = boto3.client("glue", **kwargs).get_table(
+    table = settings.client("glue").get_table(
         DatabaseName=outputs.database, Name=outputs.parquet_table
     )["Table"]
     columns = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]

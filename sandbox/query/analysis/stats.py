@@ -187,12 +187,10 @@ def stats_report(
 ) -> StatsReport:
     """Summarise the sandbox's lake (the Terraform outputs' layout, in ``bucket`` if given) and
     price a month of it; the raw events from ``manifest``, else measured from the JSON data."""
-    import boto3
-
     if not settings.is_local:
         raise QueryError(f"stats reads the sandbox's bucket; {settings.endpoint_url} is not local")
     layout = read_outputs(settings).lake(bucket)
-    s3 = boto3.client("s3", **settings.boto3_kwargs())
+    s3 = settings.client("s3")
     if manifest is not None:
         raw = raw_from_manifest(manifest)
     else:
