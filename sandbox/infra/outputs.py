@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sandbox.errors import SandboxError
@@ -127,24 +126,19 @@ class Outputs:
         )
 
 
-def outputs_file(settings: Settings) -> Path:
-    return settings.state_dir / "terraform-outputs.json"
-
-
 def save_outputs(settings: Settings, raw: dict) -> None:
-    path = outputs_file(settings)
+    path = settings.state.outputs_file
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(raw, indent=2, sort_keys=True))
 
 
 def read_outputs(settings: Settings) -> Outputs:
     """The provisioned platform's names; a clear error when ``make up`` has not run."""
-    path = outputs_file(settings)
+    path = settings.state.outputs_file
     if path.exists():
         return Outputs.from_terraform(json.loads(path.read_text()))
-    state = settings.state_dir / "terraform.tfstate"
     try:
-        raw = json.loads(state.read_text()).get("outputs") or {}
+        raw = json.loads(settings.state.tfstate.read_text()).get("outputs") or {}
     except (OSError, ValueError, AttributeError):
         raw = {}
     if not raw:

@@ -70,7 +70,7 @@ def test_the_lake_layout_is_the_fixed_folder_of_each_stream_prefix(tmp_path: Pat
     lake = outputs.read_outputs(settings).lake()
     assert lake.bucket == "sandbox-events"
     assert lake.data_prefixes == ("events_raw/json/", "events_raw/parquet/")
-    assert lake.prefixes == lake.data_prefixes + ("errors/json/", "errors/")
+    assert lake.prefixes == (*lake.data_prefixes, "errors/json/", "errors/")
     assert outputs.read_outputs(settings).lake("copy").bucket == "copy"
 
 
@@ -96,5 +96,5 @@ def test_outputs_saved_before_the_layout_existed_still_name_the_resources(
     outputs.save_outputs(settings, _tf_outputs(NAMES))
     read = outputs.read_outputs(settings)
     assert read.json_stream == "events_json"
-    with pytest.raises(outputs.OutputsMissingError, match="json_prefix.*run `make up`"):
+    with pytest.raises(outputs.OutputsMissingError, match=r"json_prefix.*run `make up`"):
         read.lake()
