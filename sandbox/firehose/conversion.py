@@ -36,11 +36,12 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sandbox.core import javatime
 from sandbox.core.gluetypes import (
     ArrayType,
     CharType,
@@ -141,57 +142,16 @@ def _parse_timestamp_text(text: str) -> dt.datetime:
 
 
 class _JodaParser:
-    """Parses a timestamp with a Joda/Java pattern (HiveJsonSerDe ``TimestampFormats``)."""
+    """Parses a timestamp with a Joda pattern (HiveJsonSerDe ``TimestampFormats``) or ``millis``.
 
-    _FIELDS: ClassVar[dict[str, tuple[str, str]]] = {
-        "y": ("year", r"\d{1,9}"),
-        "u": ("year", r"\d{1,9}"),
-        "M": ("month", r"\d{1,2}"),
-        "d": ("day", r"\d{1,2}"),
-        "H": ("hour", r"\d{1,2}"),
-        "k": ("hour", r"\d{1,2}"),
-        "h": ("hour12", r"\d{1,2}"),
-        "m": ("minute", r"\d{1,2}"),
-        "s": ("second", r"\d{1,2}"),
-        "S": ("fraction", r"\d{1,9}"),
-        "a": ("ampm", r"(?i:AM|PM)"),
-        "Z": ("offset", r"Z|[+-]\d{2}:?\d{2}"),
-        "X": ("offset", r"Z|[+-]\d{2}(?::?\d{2})?"),
-    }
+    The pattern language is :mod:`sandbox.core.javatime`'s Joda flavour (Firehose developer
+    guide, ``HiveJsonSerDe``: "follow the pattern syntax of JodaTime's DateTimeFormat"); a text
+    with an offset is stored as its UTC wall-clock value.
+    """
 
     def __init__(self, pattern: str) -> None:
         self.millis = pattern == "millis"
-        regex: list[str] = []
-        self.groups: list[str] = []
-        i = 0
-        while not self.millis and i < len(pattern):
-            ch = pattern[i]
-            if ch == "'":
-                end = pattern.find("'", i + 1)
-                if end < 0:
-                    raise ValueError(f"unterminated literal in {pattern!r}")
-                regex.append(re.escape(pattern[i + 1 : end] or "'"))
-                i = end + 1
-                continue
-            if ch.isalpha():
-                j = i
-                while j < len(pattern) and pattern[j] == ch:
-                    j += 1
-                if ch == "M" and j - i >= 3:
-                    name, expr = "monthname", r"[A-Za-z]+"
-                elif ch in self._FIELDS:
-                    name, expr = self._FIELDS[ch]
-                    if ch in "yu" and j - i == 2:
-                        name, expr = "year2", r"\d{2}"
-                else:
-                    raise ValueError(f"unsupported pattern letter {ch!r}")
-                regex.append(f"({expr})")
-                self.groups.append(name)
-                i = j
-                continue
-            regex.append(re.escape(ch))
-            i += 1
-        self.regex = re.compile("".join(regex))
+        self.pattern = None if self.millis else javatime.compile_pattern(pattern, javatime.JODA)
 
     def parse(self, value: object) -> dt.datetime | None:
         if self.millis:
@@ -200,56 +160,14 @@ class _JodaParser:
             if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
                 return _epoch_to_datetime(int(value.strip()), millis=True)
             return None
-        if not isinstance(value, str):
+        if not isinstance(value, str) or self.pattern is None:
             return None
-        m = self.regex.fullmatch(value.strip())
-        if m is None:
-            return None
-        parts: dict[str, str] = dict(zip(self.groups, m.groups(), strict=True))
-        months = [
-            "jan",
-            "feb",
-            "mar",
-            "apr",
-            "may",
-            "jun",
-            "jul",
-            "aug",
-            "sep",
-            "oct",
-            "nov",
-            "dec",
-        ]
         try:
-            year = int(parts["year"]) if "year" in parts else 1970
-            if "year2" in parts:
-                year = 2000 + int(parts["year2"])
-            month = int(parts.get("month", 1))
-            if "monthname" in parts:
-                month = months.index(parts["monthname"][:3].lower()) + 1
-            hour = int(parts.get("hour", 0))
-            if "hour12" in parts:
-                hour = int(parts["hour12"]) % 12
-                if parts.get("ampm", "AM").upper() == "PM":
-                    hour += 12
-            fraction = parts.get("fraction", "0")
-            moment = dt.datetime(
-                year,
-                month,
-                int(parts.get("day", 1)),
-                hour,
-                int(parts.get("minute", 0)),
-                int(parts.get("second", 0)),
-                int(fraction.ljust(6, "0")[:6]),
-            )
+            moment = self.pattern.parse(value.strip())
         except ValueError:
             return None
-        offset = parts.get("offset")
-        if offset and offset != "Z":
-            sign = -1 if offset[0] == "-" else 1
-            digits = offset[1:].replace(":", "")
-            delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-            moment -= sign * delta
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
         return moment
 
 

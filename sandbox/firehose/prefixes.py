@@ -30,8 +30,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from sandbox.core.javatime import CompiledPattern, PatternError, compile_pattern
 from sandbox.firehose.errors import InvalidArgumentError
-from sandbox.firehose.timeformat import CompiledPattern, PatternError, compile_pattern
 
 __all__ = [
     "DEFAULT_TIME_PATTERN",

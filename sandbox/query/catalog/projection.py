@@ -7,6 +7,8 @@ Athena" and "Supported types for partition projection"): ``projection.enabled``,
 ``interval``, ``interval.unit``) or ``injected`` (values come from the query's ``WHERE``), and
 ``storage.location.template`` with ``${col}`` placeholders (default ``<location>col=value/``).
 
+Date formats are Java ``DateTimeFormatter`` patterns (:mod:`sandbox.core.javatime`).
+
 Not reproduced: ``date`` formats with time zones, the ``projection.<col>.unit`` spelling of
 Athena engine v1, and Athena's exact error texts beyond the ones quoted here.
 """
@@ -18,10 +20,10 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from sandbox.core import javatime
 from sandbox.query.catalog.glue import Partition, Table
 from sandbox.query.catalog.s3layout import directory, hive_path
-from sandbox.query.dialect.datetime_formats import format_java, parse_java, tokenize_java
-from sandbox.query.errors import QueryError
+from sandbox.query.errors import QueryError, UnsupportedError
 
 MAX_PARTITIONS = 1_000_000
 _RELATIVE = re.compile(
@@ -88,6 +90,33 @@ def integer_values(table: Table, column: str) -> list[str]:
     return [f"{value:0{width}d}" if width else str(value) for value in range(low, high + 1, step)]
 
 
+def _pattern(pattern: str) -> javatime.CompiledPattern:
+    try:
+        return javatime.compile_pattern(pattern, javatime.JAVA)
+    except javatime.PatternError as error:
+        raise QueryError(
+            f"HIVE_METASTORE_ERROR: invalid projection date format {pattern!r}: {error}"
+        ) from None
+
+
+def format_java(moment: datetime, pattern: str) -> str:
+    """``moment`` (naive, UTC) in a projection's Java DateTimeFormatter ``format``."""
+    return _pattern(pattern).format(moment)
+
+
+def parse_java(text: str, pattern: str) -> datetime:
+    """A projection range bound read with its ``format`` (naive, UTC)."""
+    try:
+        moment = _pattern(pattern).parse(text)
+    except javatime.PatternError as error:
+        raise UnsupportedError(f"projection date format {pattern!r}: {error}") from None
+    except javatime.ParseError as exc:
+        raise UnsupportedError(f"date {text!r} does not match pattern {pattern!r}") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
 def _resolve_bound(text: str, pattern: str, now: datetime) -> datetime:
     match = _RELATIVE.match(text)
     if not match:
@@ -101,7 +130,7 @@ def _resolve_bound(text: str, pattern: str, now: datetime) -> datetime:
 
 
 def _default_interval_unit(pattern: str) -> str | None:
-    letters = {token.letter for token in tokenize_java(pattern) if token.letter}
+    letters = {token.letter for token in _pattern(pattern).tokens if token.letter}
     if letters & set("HhmsSaK"):
         return None
     if "d" in letters or "D" in letters:

@@ -1,26 +1,37 @@
-"""Date/time format strings of the Athena world, converted for DuckDB and Python.
+"""Date/time format strings of the Athena world, as DuckDB evaluates them.
 
-Owns three pattern languages and their conversion to DuckDB's ``strftime``/``strptime`` codes:
+Owns two pattern languages on the query side:
 
-* MySQL-style specifiers used by Athena's ``date_format``/``date_parse`` (``%Y-%m-%d %H:%i:%s``);
-* Joda-Time patterns used by ``format_datetime``/``parse_datetime`` (``yyyy-MM-dd HH:mm:ss``);
-* Java ``DateTimeFormatter`` patterns used by partition projection's ``projection.<col>.format``
-  and by the SerDe property ``timestamp.formats`` (nearly the same letters as Joda).
+* MySQL-style specifiers used by Athena's ``date_format``/``date_parse`` (``%Y-%m-%d %H:%i:%s``),
+  converted to DuckDB's ``strftime``/``strptime`` codes; the specifiers Athena rejects
+  (``%D %U %u %V %w %X %x``) raise :class:`~sandbox.query.errors.UnsupportedError`;
+* Joda patterns (``format_datetime``/``parse_datetime``) and Java ``DateTimeFormatter``
+  patterns (the SerDe's ``timestamp.formats``), whose meaning lives in
+  :mod:`sandbox.core.javatime`. :func:`duckdb_codes` is the fast path: the DuckDB codes of a
+  pattern when DuckDB gives the same text (dates, clock fields, fractions of 3/6/9 digits,
+  English names, and, when formatting, zone fields, which are constant because the session
+  zone is UTC as on Athena). Any other pattern (week-based years, ``e``, ``k``, ``K``, ``C``,
+  ``G``, day-of-week or two-digit years when parsing, a pattern without a year when parsing,
+  zone names...) runs through Python scalar UDFs (:func:`register_functions`, on every query
+  connection) that evaluate it with the shared implementation.
 
-It also formats and parses Python datetimes with Java patterns, for partition projection.
-
-Specifiers that Athena rejects (``%D %U %u %V %w %X %x``) and pattern letters with no DuckDB
-equivalent (eras, week-based years, ``k``/``K`` hours, time-zone names when formatting) raise
-:class:`~sandbox.query.errors.UnsupportedError` naming them, never a silently different format.
+Patterns the shared implementation refuses raise
+:class:`~sandbox.query.errors.QueryError` (Trino refuses them too), constructs it does not
+reproduce :class:`~sandbox.query.errors.UnsupportedError`: never a silently different format.
+Not reproduced on the fast path: DuckDB's leniency where Java is strict (``MM`` parses ``7``).
 """
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass
-from datetime import datetime
+import datetime as dt
 
-from sandbox.query.errors import UnsupportedError
+import duckdb
+import pyarrow as pa
+from duckdb import sqltypes
+from duckdb.func import ARROW, SPECIAL
+
+from sandbox.core import javatime
+from sandbox.query.errors import QueryError, UnsupportedError
 
 # Athena (Trino) date_format/date_parse specifiers -> DuckDB. Source: Trino docs, "Date and time
 # functions" -> "MySQL date functions".
@@ -77,145 +88,170 @@ def mysql_to_duckdb(pattern: str, function: str = "date_format") -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class Token:
-    """One element of a Joda/Java pattern: a run of one letter, or literal text."""
+# The UDFs of the slow path: (value, pattern, flavour) -> value.
+FORMAT_FUNCTION = "athena_javatime_format"  # TIMESTAMPTZ -> VARCHAR
+PARSE_FUNCTION = "athena_javatime_parse"  # VARCHAR -> TIMESTAMPTZ, fails on a mismatch
+TRY_PARSE_FUNCTION = "athena_javatime_try_parse"  # VARCHAR -> TIMESTAMP (UTC) or NULL
 
-    letter: str  # "" for literal text
-    count: int = 0
-    text: str = ""
-
-
-def tokenize_java(pattern: str) -> list[Token]:
-    """Split a Joda/Java pattern into letter runs and literals (``'...'`` quoting, ``''``)."""
-    tokens: list[Token] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "'":
-            if pattern.startswith("''", i):
-                tokens.append(Token("", text="'"))
-                i += 2
-                continue
-            end = pattern.find("'", i + 1)
-            while end != -1 and pattern.startswith("''", end):
-                end = pattern.find("'", end + 2)
-            if end == -1:
-                raise UnsupportedError(f"unterminated quote in date pattern {pattern!r}")
-            tokens.append(Token("", text=pattern[i + 1 : end].replace("''", "'")))
-            i = end + 1
-        elif char.isascii() and char.isalpha():
-            j = i
-            while j < len(pattern) and pattern[j] == char:
-                j += 1
-            tokens.append(Token(char, j - i))
-            i = j
-        else:
-            tokens.append(Token("", text=char))
-            i += 1
-    return tokens
+_UTC_SAMPLE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_ZONE_LETTERS = {javatime.JAVA: frozenset("VvzOXxZ"), javatime.JODA: frozenset("zZ")}
+_YEAR_LETTERS = {javatime.JAVA: frozenset("yu"), javatime.JODA: frozenset("yY")}
 
 
-def _pad(code: str, count: int) -> str:
-    return code if count >= 2 else code.replace("%", "%-", 1)
+def compiled(pattern: str, *, joda: bool, parsing: bool, what: str) -> javatime.CompiledPattern:
+    """The shared pattern, with its errors as the query stage's (``what`` names the argument)."""
+    flavour = javatime.JODA if joda else javatime.JAVA
+    try:
+        pattern_obj = javatime.compile_pattern(pattern, flavour)
+        if parsing:
+            pattern_obj.ensure_parsable()
+    except javatime.NotReproducedError as error:
+        raise UnsupportedError(f"{what} {pattern!r}: {error}") from None
+    except javatime.PatternError as error:
+        raise QueryError(f"INVALID_FUNCTION_ARGUMENT: {what} {pattern!r}: {error}") from None
+    return pattern_obj
 
 
-def _fraction(count: int, pattern: str) -> str:
-    codes = {3: "%g", 6: "%f", 9: "%n"}
-    if count not in codes:
-        raise UnsupportedError(
-            f"fraction of {count} digits in date pattern {pattern!r}", "use S{3}, S{6} or S{9}"
-        )
-    return codes[count]
+def _number(code: str, count: int) -> str | None:
+    return {1: code.replace("%", "%-", 1), 2: code}.get(count)
 
 
-def java_to_duckdb(pattern: str, *, joda: bool = True, parsing: bool = False) -> str:
-    """Convert a Joda (``joda=True``) or Java DateTimeFormatter pattern to DuckDB's codes."""
+def duckdb_codes(pattern: str, *, joda: bool = True, parsing: bool = False) -> str | None:
+    """DuckDB ``strftime``/``strptime`` codes giving the same text, or None (use the UDFs).
+
+    Raises ``javatime.PatternError`` for an invalid pattern.
+    """
+    flavour = javatime.JODA if joda else javatime.JAVA
+    tokens = javatime.tokenize(pattern, flavour)
     out: list[str] = []
-    for token in tokenize_java(pattern):
-        if not token.letter:
+    has_year = False
+    for token in tokens:
+        letter, count = token.letter, token.count
+        if not letter:
             out.append(token.text.replace("%", "%%"))
             continue
-        letter, count = token.letter, token.count
-        if letter in "yu" or (letter == "Y" and joda):
-            out.append("%y" if count == 2 else "%Y")
-        elif letter in "ML":
-            out.append({1: "%-m", 2: "%m", 3: "%b"}.get(count, "%B"))
-        elif letter == "d":
-            out.append(_pad("%d", count))
+        if letter in "[]" or token.pad:
+            if parsing or token.pad:
+                return None
+            continue  # an optional section is always printed when every field is there
+        code: str | None = None
+        if letter in _YEAR_LETTERS[flavour]:
+            has_year = True
+            if count == 4 or (parsing and count == 1):
+                code = "%Y"
+            elif count == 2 and not parsing:  # DuckDB's %y pivot is neither Java's nor Joda's
+                code = "%y"
+        elif letter in ("ML" if not joda else "M"):
+            code = {1: "%-m", 2: "%m", 3: "%b", 4: "%B"}.get(count if not joda else min(count, 4))
+        elif letter in "dHhms":
+            code = _number({"d": "%d", "H": "%H", "h": "%I", "m": "%M", "s": "%S"}[letter], count)
         elif letter == "D":
-            out.append("%j" if count >= 3 else "%-j")
-        elif letter == "H":
-            out.append(_pad("%H", count))
-        elif letter == "h":
-            out.append(_pad("%I", count))
-        elif letter == "m":
-            out.append(_pad("%M", count))
-        elif letter == "s":
-            out.append(_pad("%S", count))
+            code = {1: "%-j", 3: "%j"}.get(count)
         elif letter == "S":
-            out.append(_fraction(count, pattern))
+            # 9 digits: %f and zeros (timestamps are microseconds; DuckDB 1.5 mis-sizes %n).
+            code = {3: "%g", 6: "%f", 9: "%f000"}.get(count)
         elif letter == "a":
-            out.append("%p")
-        elif letter == "E":
-            out.append("%A" if count >= 4 else "%a")
-        elif letter in "ZX" or (letter == "x" and not joda):
-            if count > 2 and letter == "Z":
-                raise UnsupportedError(f"time-zone id pattern {letter * count!r} in {pattern!r}")
-            out.append("%z")
-        elif letter == "z" and parsing:
-            out.append("%Z")
-        else:
-            raise UnsupportedError(f"date pattern letter {letter * count!r} in {pattern!r}")
+            code = "%p"
+        elif letter == "E" and not parsing:  # DuckDB's strptime ignores a wrong day name
+            code = "%a" if count <= 3 else ("%A" if count == 4 or joda else None)
+        elif letter in _ZONE_LETTERS[flavour]:
+            if parsing:
+                # DuckDB's %z reads +HHMM and +HH:MM (not "Z": Java's X goes to the UDF).
+                if letter == "Z" and count <= (2 if joda else 3):
+                    code = "%z"
+            else:
+                # The session zone is UTC, so a zone field is constant text.
+                sample = javatime.compile_pattern(letter * count, flavour).format(_UTC_SAMPLE)
+                code = sample.replace("%", "%%")
+        if code is None:
+            return None
+        out.append(code)
+    if parsing and not has_year:
+        return None  # DuckDB's default year is 1900, Joda's and Java's here 1970
     return "".join(out)
 
 
-_PY_CODES = {"%-m": "%m", "%-d": "%d", "%-j": "%j", "%-H": "%H", "%-I": "%I", "%-M": "%M"}
+def _as_list(values: pa.Array | pa.ChunkedArray) -> list[object]:
+    return values.to_pylist()
 
 
-def java_to_python_strptime(pattern: str) -> str:
-    """A Python ``strptime`` format for a Java pattern (Python accepts unpadded numbers)."""
-    duck = java_to_duckdb(pattern, joda=False, parsing=True)
-    for code, python in {**_PY_CODES, "%-S": "%S", "%g": "%f", "%n": "%f"}.items():
-        duck = duck.replace(code, python)
-    return duck
+def _format_udf(
+    values: pa.ChunkedArray, patterns: pa.ChunkedArray, flavours: pa.ChunkedArray
+) -> pa.Array:
+    out: list[str | None] = []
+    for value, pattern, flavour in zip(
+        _as_list(values), _as_list(patterns), _as_list(flavours), strict=True
+    ):
+        if value is None or pattern is None:
+            out.append(None)
+            continue
+        assert isinstance(value, dt.datetime)
+        compiled_pattern = javatime.compile_pattern(str(pattern), _flavour(flavour))
+        out.append(compiled_pattern.format(value.astimezone(dt.UTC)))
+    return pa.array(out, type=pa.string())
 
 
-def format_java(moment: datetime, pattern: str) -> str:
-    """Format ``moment`` with a Java DateTimeFormatter pattern (the subset projection uses)."""
-    parts: list[str] = []
-    for token in tokenize_java(pattern):
-        letter, count = token.letter, token.count
-        if not letter:
-            parts.append(token.text)
-        elif letter in "yu":
-            parts.append(f"{moment.year % 100:02d}" if count == 2 else f"{moment.year:0{count}d}")
-        elif letter in "ML":
-            if count >= 4:
-                parts.append(calendar.month_name[moment.month])
-            elif count == 3:
-                parts.append(calendar.month_abbr[moment.month])
-            else:
-                parts.append(f"{moment.month:0{count}d}")
-        elif letter in "dHmsD":
-            value = {
-                "d": moment.day,
-                "H": moment.hour,
-                "m": moment.minute,
-                "s": moment.second,
-                "D": moment.timetuple().tm_yday,
-            }[letter]
-            parts.append(f"{value:0{count}d}")
-        elif letter == "S":
-            parts.append(f"{moment.microsecond:06d}000"[:count])
-        else:
-            raise UnsupportedError(f"date pattern letter {letter * count!r} in {pattern!r}")
-    return "".join(parts)
+def _flavour(value: object) -> javatime.Flavour:
+    return javatime.JODA if value == javatime.JODA else javatime.JAVA
 
 
-def parse_java(text: str, pattern: str) -> datetime:
-    """Parse ``text`` with a Java DateTimeFormatter pattern (for projection range bounds)."""
-    try:
-        return datetime.strptime(text, java_to_python_strptime(pattern))
-    except ValueError as exc:
-        raise UnsupportedError(f"date {text!r} does not match pattern {pattern!r}") from exc
+def _parse_all(
+    texts: pa.ChunkedArray, patterns: pa.ChunkedArray, flavours: pa.ChunkedArray, *, strict: bool
+) -> list[dt.datetime | None]:
+    out: list[dt.datetime | None] = []
+    for text, pattern, flavour in zip(
+        _as_list(texts), _as_list(patterns), _as_list(flavours), strict=True
+    ):
+        if text is None or pattern is None:
+            out.append(None)
+            continue
+        compiled_pattern = javatime.compile_pattern(str(pattern), _flavour(flavour))
+        try:
+            moment = compiled_pattern.parse(str(text), zone=dt.UTC)
+        except javatime.ParseError:
+            if strict:
+                raise
+            out.append(None)
+            continue
+        out.append(moment.astimezone(dt.UTC))
+    return out
+
+
+def _parse_udf(
+    texts: pa.ChunkedArray, patterns: pa.ChunkedArray, flavours: pa.ChunkedArray
+) -> pa.Array:
+    # Trino's parse_datetime fails the query on a text that does not match.
+    return pa.array(
+        _parse_all(texts, patterns, flavours, strict=True), type=pa.timestamp("us", tz="UTC")
+    )
+
+
+def _try_parse_udf(
+    texts: pa.ChunkedArray, patterns: pa.ChunkedArray, flavours: pa.ChunkedArray
+) -> pa.Array:
+    moments = _parse_all(texts, patterns, flavours, strict=False)
+    naive = [None if m is None else m.replace(tzinfo=None) for m in moments]
+    return pa.array(naive, type=pa.timestamp("us"))
+
+
+def register_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the UDFs of the slow path on ``con`` (vectorised: Arrow arrays in and out)."""
+    varchar = sqltypes.VARCHAR
+    con.create_function(
+        FORMAT_FUNCTION,
+        _format_udf,
+        [sqltypes.TIMESTAMP_TZ, varchar, varchar],
+        varchar,
+        type=ARROW,
+    )
+    con.create_function(
+        PARSE_FUNCTION, _parse_udf, [varchar, varchar, varchar], sqltypes.TIMESTAMP_TZ, type=ARROW
+    )
+    con.create_function(
+        TRY_PARSE_FUNCTION,
+        _try_parse_udf,
+        [varchar, varchar, varchar],
+        sqltypes.TIMESTAMP,
+        type=ARROW,
+        null_handling=SPECIAL,  # it returns NULL for a text no pattern matches
+    )

@@ -1,9 +1,9 @@
 """Athena SQL in, DuckDB SQL out: sqlglot's Trino dialect plus the fixes this sandbox needs.
 
 Owns the translation of one Athena (engine v3, Trino) statement to DuckDB, and the DuckDB macros
-the translated SQL calls (:data:`MACROS`, created on every connection). sqlglot does most of the
-work; this module fixes, in one place, the functions people use on this data where sqlglot is
-wrong or silent:
+the translated SQL calls (:data:`MACROS`, created on every connection, next to the date-pattern
+UDFs ``duck.connect`` registers). sqlglot does most of the work; this module fixes, in one
+place, the functions people use on this data where sqlglot is wrong or silent:
 
 ==========================  ==================================================================
 ``json_extract_scalar``     NULL for arrays/objects and for malformed JSON (DuckDB's ``->>``
@@ -13,8 +13,9 @@ wrong or silent:
 ``date_format``             same conversion; ``%v`` (ISO week) fixed
 ``from_iso8601_timestamp``  a TIMESTAMP WITH TIME ZONE (kept from sqlglot, tested)
 ``to_iso8601``              missing in DuckDB: a macro, date / timestamp / timestamptz forms
-``parse_datetime``          Joda pattern converted (sqlglot passes it through unconverted)
-``format_datetime``         Joda pattern converted (missing in DuckDB)
+``parse_datetime``          Joda pattern converted (sqlglot passes it through unconverted), or
+                            a Python UDF where DuckDB has no equivalent (``datetime_formats``)
+``format_datetime``         same (missing in DuckDB)
 ``approx_distinct``         mapped to ``approx_count_distinct``; the max-error argument dropped
 ``date_trunc``              on a DATE returns a DATE (DuckDB returns a TIMESTAMP)
 ``from_unixtime``           a TIMESTAMP WITH TIME ZONE (kept from sqlglot, tested)
@@ -48,7 +49,13 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.parsers.trino import TrinoParser
 from sqlglot.schema import MappingSchema
 
-from sandbox.query.dialect.datetime_formats import java_to_duckdb, mysql_to_duckdb
+from sandbox.query.dialect.datetime_formats import (
+    FORMAT_FUNCTION,
+    PARSE_FUNCTION,
+    compiled,
+    duckdb_codes,
+    mysql_to_duckdb,
+)
 from sandbox.query.errors import QueryError, UnsupportedError
 
 # sqlglot logs "unsupported argument" warnings; this module raises or documents instead.
@@ -149,7 +156,13 @@ def _date_format(args: list) -> exp.Expr:
 
 def _parse_datetime(args: list) -> exp.Expr:
     _nargs("parse_datetime", args, 2, 2)
-    fmt = java_to_duckdb(_literal_string(args[1], "parse_datetime format"), parsing=True)
+    pattern = _literal_string(args[1], "parse_datetime format")
+    compiled(pattern, joda=True, parsing=True, what="parse_datetime format")
+    fmt = duckdb_codes(pattern, joda=True, parsing=True)
+    if fmt is None:  # DuckDB cannot express it: the shared Joda implementation, as a UDF
+        return _call(
+            PARSE_FUNCTION, args[0], exp.Literal.string(pattern), exp.Literal.string("joda")
+        )
     parsed = _call("strptime", args[0], exp.Literal.string(fmt))
     # Trino returns TIMESTAMP WITH TIME ZONE (in the session zone, UTC on Athena).
     return exp.cast(parsed, exp.DataType.build("TIMESTAMPTZ", dialect="duckdb"))
@@ -157,7 +170,14 @@ def _parse_datetime(args: list) -> exp.Expr:
 
 def _format_datetime(args: list) -> exp.Expr:
     _nargs("format_datetime", args, 2, 2)
-    fmt = java_to_duckdb(_literal_string(args[1], "format_datetime format"))
+    pattern = _literal_string(args[1], "format_datetime format")
+    compiled(pattern, joda=True, parsing=False, what="format_datetime format")
+    fmt = duckdb_codes(pattern, joda=True)
+    if fmt is None:
+        value = exp.cast(args[0], exp.DataType.build("TIMESTAMPTZ", dialect="duckdb"))
+        return _call(
+            FORMAT_FUNCTION, value, exp.Literal.string(pattern), exp.Literal.string("joda")
+        )
     return _call("strftime", args[0], exp.Literal.string(fmt))
 
 

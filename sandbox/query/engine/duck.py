@@ -4,7 +4,8 @@ query fetched.
 Owns the connection setup (httpfs loaded by path from the ``duckdb_extension_httpfs`` wheel, no
 INSTALL, nothing written to ``~/.duckdb``; an S3 secret for the emulator endpoint with the scheme
 stripped, ``USE_SSL false``, ``URL_STYLE 'path'`` and the sandbox's dummy credentials; session
-time zone UTC as on Athena) and the measurement of data scanned.
+time zone UTC as on Athena; the date-pattern UDFs of ``datetime_formats``) and the measurement
+of data scanned.
 
 Bytes scanned are what DuckDB actually fetched: DuckDB 1.5's HTTP logger
 (``CALL enable_logging('HTTP')``) records every request; :func:`scan_from_log` sums the
@@ -28,6 +29,7 @@ from urllib.parse import urlparse
 
 import duckdb
 
+from sandbox.query.dialect.datetime_formats import register_functions
 from sandbox.query.errors import QueryError
 from sandbox.settings import Settings
 
@@ -86,6 +88,8 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         [settings.access_key_id, settings.secret_access_key, settings.region, endpoint],
     )
     con.execute("SET TimeZone = 'UTC'")
+    # Java/Joda date patterns DuckDB's strftime cannot express (constant zone fields need UTC).
+    register_functions(con)
     # Trino orders NULLs last whatever the direction.
     con.execute("SET default_null_order = 'nulls_last'")
     con.execute("CALL enable_logging('HTTP')")

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 from sandbox.query.catalog.glue import Column, Table
 from sandbox.query.catalog.tables import FileGroup
-from sandbox.query.dialect.datetime_formats import java_to_duckdb
+from sandbox.query.dialect.datetime_formats import TRY_PARSE_FUNCTION, compiled, duckdb_codes
 from sandbox.query.errors import UnsupportedError
 
 JSON_SERDES = {
@@ -83,9 +83,21 @@ def _struct_literal(items: Sequence[tuple[str, str]]) -> str:
 def _timestamp_expr(column: Column, source: str, table: Table) -> str:
     formats = table.serde_parameters.get("timestamp.formats")
     if formats:
-        patterns = [java_to_duckdb(f.strip(), joda=False, parsing=True) for f in formats.split(",")]
-        listed = "[" + ", ".join(quote_str(p) for p in patterns) + "]"
-        return f"coalesce(try_strptime({source}, {listed}), CAST({source} AS TIMESTAMP))"
+        patterns = [f.strip() for f in formats.split(",")]
+        for pattern in patterns:
+            compiled(pattern, joda=False, parsing=True, what="timestamp.formats pattern")
+        codes = [duckdb_codes(p, joda=False, parsing=True) for p in patterns]
+        if all(code is not None for code in codes):
+            listed = "[" + ", ".join(quote_str(c or "") for c in codes) + "]"
+            return f"coalesce(try_strptime({source}, {listed}), CAST({source} AS TIMESTAMP))"
+        # In order, each by DuckDB where it can, else by the shared Java implementation.
+        tries = [
+            f"try_strptime({source}, {quote_str(code)})"
+            if code is not None
+            else f"{TRY_PARSE_FUNCTION}({source}, {quote_str(pattern)}, 'java')"
+            for pattern, code in zip(patterns, codes, strict=True)
+        ]
+        return f"coalesce({', '.join(tries)}, CAST({source} AS TIMESTAMP))"
     return f"CAST({source} AS TIMESTAMP)"
 
 

@@ -5,8 +5,13 @@ import datetime as dt
 import pytest
 
 from sandbox.query.catalog.glue import Column, Table
-from sandbox.query.catalog.projection import add_interval, projected_partitions
-from sandbox.query.errors import QueryError
+from sandbox.query.catalog.projection import (
+    add_interval,
+    format_java,
+    parse_java,
+    projected_partitions,
+)
+from sandbox.query.errors import QueryError, UnsupportedError
 
 NOW = dt.datetime(2026, 11, 26, 16, 5, 0)
 
@@ -131,3 +136,36 @@ def test_month_arithmetic_clamps_like_java_time() -> None:
     assert add_interval(dt.datetime(2026, 1, 31), 1, "MONTHS") == dt.datetime(2026, 2, 28)
     assert add_interval(dt.datetime(2024, 2, 29), 1, "YEAR") == dt.datetime(2025, 2, 28)
     assert add_interval(dt.datetime(2026, 1, 1), -1, "WEEKS") == dt.datetime(2025, 12, 25)
+
+
+def test_java_format_and_parse_round_trip() -> None:
+    moment = dt.datetime(2023, 7, 3, 4, 5, 6)
+    assert format_java(moment, "yyyy-MM-dd") == "2023-07-03"
+    assert format_java(moment, "yyyyMM") == "202307"
+    assert format_java(moment, "yyyy/MM/dd/HH") == "2023/07/03/04"
+    assert format_java(moment, "dd-MMM-yy") == "03-Jul-23"
+    assert parse_java("2023-07-03", "yyyy-MM-dd") == dt.datetime(2023, 7, 3)
+    assert parse_java("202307", "yyyyMM") == dt.datetime(2023, 7, 1)
+    # Letters the former converter refused, now from the shared implementation.
+    assert format_java(moment, "YYYY-'W'ww") == "2023-W27"
+    assert parse_java("2023-W27", "YYYY-'W'ww") == dt.datetime(2023, 7, 2)
+
+
+def test_parse_java_mismatch_is_named() -> None:
+    with pytest.raises(UnsupportedError, match="does not match"):
+        parse_java("2023/07", "yyyy-MM")
+
+
+def test_week_based_projection() -> None:
+    t = table(
+        {
+            **ENUM,
+            "projection.d.type": "date",
+            "projection.d.format": "YYYY-'W'ww",
+            "projection.d.range": "2023-W52,2024-W02",
+            "projection.d.interval": "7",
+            "projection.d.interval.unit": "DAYS",
+        }
+    )
+    values = sorted({p.values[1] for p in projected_partitions(t, now=NOW)})
+    assert values == ["2023-W52", "2024-W01", "2024-W02"]

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from sandbox.query.dialect.datetime_formats import register_functions
 from sandbox.query.dialect.translate import MACROS, json_path, parse, table_references, translate
 from sandbox.query.errors import QueryError, UnsupportedError
 
@@ -22,6 +23,7 @@ UTC = dt.UTC
 def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    register_functions(connection)  # as duck.connect does on every query connection
     for macro in MACROS:
         connection.execute(macro)
     return connection
@@ -205,9 +207,60 @@ def test_format_datetime(con: duckdb.DuckDBPyConnection, pattern: str, expected:
     assert value(con, expression) == expected
 
 
-def test_joda_letters_without_duckdb_equivalent_are_named() -> None:
-    with pytest.raises(UnsupportedError, match="'G'"):
-        translate("SELECT parse_datetime('AD 2020', 'G yyyy')")
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        # Letters DuckDB's strftime cannot express: evaluated by the shared Joda implementation.
+        ("EEE, h a", "Sun, 1 PM"),
+        ("YYYY-'W'ww", "2023-W52"),  # Joda: Y is year of era, w the ISO week
+        ("xxxx-'W'ww-e", "2023-W52-7"),  # ISO weekyear, week, day of week (Monday = 1)
+        ("kk:mm", "13:05"),
+        ("K a, CC G", "1 PM, 20 AD"),
+        ("yyyy-MM-dd HH:mm:ss.SS ZZ", "2023-12-31 13:05:09.12 +00:00"),
+    ],
+)
+def test_format_datetime_beyond_strftime(
+    con: duckdb.DuckDBPyConnection, pattern: str, expected: str
+) -> None:
+    pattern = pattern.replace("'", "''")
+    expression = f"format_datetime(TIMESTAMP '2023-12-31 13:05:09.123', '{pattern}')"
+    assert value(con, expression) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        (
+            "parse_datetime('Sun 2023-12-31', 'EEE yyyy-MM-dd')",
+            dt.datetime(2023, 12, 31, tzinfo=UTC),
+        ),
+        ("parse_datetime('2024 1 pm', 'yyyy h a')", dt.datetime(2024, 1, 1, 13, tzinfo=UTC)),
+        ("parse_datetime('2024-W01-1', 'xxxx-''W''ww-e')", dt.datetime(2024, 1, 1, tzinfo=UTC)),
+        (
+            "parse_datetime('2024-01-02 24:00', 'yyyy-MM-dd kk:mm')",
+            dt.datetime(2024, 1, 2, tzinfo=UTC),
+        ),
+        ("parse_datetime('12:30', 'HH:mm')", dt.datetime(1970, 1, 1, 12, 30, tzinfo=UTC)),
+        (
+            "parse_datetime('2020-05-11 11:15 Europe/Paris', 'yyyy-MM-dd HH:mm ZZZ')",
+            dt.datetime(2020, 5, 11, 9, 15, tzinfo=UTC),
+        ),
+    ],
+)
+def test_parse_datetime_beyond_strptime(
+    con: duckdb.DuckDBPyConnection, expression: str, expected: Any
+) -> None:
+    assert value(con, expression) == expected
+
+
+def test_parse_datetime_rejects_what_trino_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    # Joda: a day name that does not agree with the date is an invalid format here.
+    with pytest.raises(duckdb.InvalidInputException, match="Invalid format"):
+        value(con, "parse_datetime('Mon 2023-12-31', 'EEE yyyy-MM-dd')")
+    with pytest.raises(QueryError, match="Illegal pattern component: q"):
+        translate("SELECT format_datetime(now(), 'q')")
+    with pytest.raises(QueryError, match="time zone names"):
+        translate("SELECT parse_datetime('2020 UTC', 'yyyy z')")
 
 
 def test_approx_distinct(con: duckdb.DuckDBPyConnection) -> None:
