@@ -93,50 +93,46 @@ DEFAULT_DECIMAL = (10, 0)  # Hive's HiveDecimal.USER_DEFAULT_PRECISION / USER_DE
 # --- the tree ------------------------------------------------------------------------------
 
 
+class _Node:
+    """The canonical Glue string (lower case, no spaces): ``str(node)`` parses back to ``node``."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return visit(self, _TO_GLUE)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
-class Primitive:
+class Primitive(_Node):
     name: str  # one of PRIMITIVES
 
-    def __str__(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True, slots=True)
-class DecimalType:
-    precision: int
-    scale: int
+class DecimalType(_Node):
+    """``decimal`` alone is Hive's default, ``decimal(10,0)``."""
+
+    precision: int = DEFAULT_DECIMAL[0]
+    scale: int = DEFAULT_DECIMAL[1]
     name: ClassVar[str] = "decimal"
 
-    def __str__(self) -> str:
-        return f"decimal({self.precision},{self.scale})"
-
 
 @dataclass(frozen=True, slots=True)
-class CharType:
+class CharType(_Node):
     name: str  # "char" or "varchar"
     length: int
 
-    def __str__(self) -> str:
-        return f"{self.name}({self.length})"
-
 
 @dataclass(frozen=True, slots=True)
-class ArrayType:
+class ArrayType(_Node):
     element: GlueType
     name: ClassVar[str] = "array"
 
-    def __str__(self) -> str:
-        return f"array<{self.element}>"
-
 
 @dataclass(frozen=True, slots=True)
-class MapType:
+class MapType(_Node):
     key: GlueType
     value: GlueType
     name: ClassVar[str] = "map"
-
-    def __str__(self) -> str:
-        return f"map<{self.key},{self.value}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +145,9 @@ class StructField:
 
 
 @dataclass(frozen=True, slots=True)
-class StructType:
+class StructType(_Node):
     fields: tuple[StructField, ...]
     name: ClassVar[str] = "struct"
-
-    def __str__(self) -> str:
-        return "struct<" + ",".join(str(f) for f in self.fields) + ">"
 
 
 GlueType = Primitive | DecimalType | CharType | ArrayType | MapType | StructType
@@ -292,7 +285,7 @@ class _Parser:
 
     def decimal_(self, start: int) -> DecimalType:
         if self.peek() != "(":
-            return DecimalType(*DEFAULT_DECIMAL)
+            return DecimalType()
         self.take()
         numbers: list[str] = [self.take()]
         while self.peek() == ",":
@@ -345,6 +338,30 @@ def visit[T](node: GlueType, visitor: GlueTypeVisitor[T]) -> T:
             return visitor.map(node, visit(node.key, visitor), visit(node.value, visitor))
         case StructType():
             return visitor.struct(node, [visit(f.type, visitor) for f in node.fields])
+
+
+class _ToGlue(GlueTypeVisitor[str]):
+    def primitive(self, node: Primitive) -> str:
+        return node.name
+
+    def decimal(self, node: DecimalType) -> str:
+        return f"decimal({node.precision},{node.scale})"
+
+    def char(self, node: CharType) -> str:
+        return f"{node.name}({node.length})"
+
+    def array(self, node: ArrayType, element: str) -> str:
+        return f"array<{element}>"
+
+    def map(self, node: MapType, key: str, value: str) -> str:
+        return f"map<{key},{value}>"
+
+    def struct(self, node: StructType, fields: list[str]) -> str:
+        names = (f.name for f in node.fields)
+        return "struct<" + ",".join(f"{n}:{t}" for n, t in zip(names, fields, strict=True)) + ">"
+
+
+_TO_GLUE = _ToGlue()
 
 
 class _ToArrow(GlueTypeVisitor["pa.DataType"]):

@@ -639,40 +639,26 @@ def _joda_field(letter: str, count: int, next_numeric: bool) -> _Field:
     raise PatternError(f"Illegal pattern component: {letter * count}")
 
 
-def _local_dow(text: str) -> int:
-    """Locale.US day-of-week number (Sunday = 1) to ISO (Monday = 1)."""
-    value = int(text)
-    if not 1 <= value <= 7:
-        raise ValueError(text)
-    return (value - 2) % 7 + 1
+def _ranged(
+    low: int, high: int, convert: Callable[[int], int] = lambda v: v
+) -> Callable[[str], int]:
+    """A reader of a number in ``[low, high]`` (else ValueError), converted to the field's value."""
+
+    def read(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return convert(value)
+
+    return read
 
 
-def _clock12(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 12:
-        raise ValueError(text)
-    return value % 12
-
-
-def _hour11(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 11:
-        raise ValueError(text)
-    return value
-
-
-def _clock24(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 24:
-        raise ValueError(text)
-    return value % 24
-
-
-def _nanos_to_micros(text: str) -> int:
-    value = int(text)
-    if value >= 10**9:
-        raise ValueError(text)
-    return value // 1000
+# Locale.US day-of-week number (Sunday = 1) to ISO (Monday = 1).
+_local_dow = _ranged(1, 7, lambda v: (v - 2) % 7 + 1)
+_clock12 = _ranged(1, 12, lambda v: v % 12)
+_hour11 = _ranged(0, 11)
+_clock24 = _ranged(1, 24, lambda v: v % 24)
+_nanos_to_micros = _ranged(0, 10**9 - 1, lambda v: v // 1000)
 
 
 # -- tokenizing -------------------------------------------------------------------------------

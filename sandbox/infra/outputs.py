@@ -32,6 +32,26 @@ def fixed_folder(prefix: str) -> str:
     return head[: head.rfind("/") + 1]
 
 
+# Outputs fields -> the terraform/outputs.tf output each one is read from.
+_REQUIRED = {
+    "bucket": "bucket_name",
+    "results_bucket": "results_bucket_name",
+    "json_stream": "json_stream_name",
+    "parquet_stream": "parquet_stream_name",
+    "database": "glue_database_name",
+    "json_table": "json_table_name",
+    "parquet_table": "parquet_table_name",
+    "workgroup": "athena_workgroup_name",
+    "region": "region",
+}
+_OPTIONAL = {
+    "json_prefix": "json_prefix",
+    "json_error_output_prefix": "json_error_output_prefix",
+    "parquet_prefix": "parquet_prefix",
+    "parquet_error_output_prefix": "parquet_error_output_prefix",
+}
+
+
 @dataclass(frozen=True)
 class LakeLayout:
     """Where the two delivery streams write in the sink bucket (from the Terraform outputs)."""
@@ -88,21 +108,9 @@ class Outputs:
                 item = item.get("value")
             return None if item is None else str(item)
 
-        return cls(
-            bucket=value("bucket_name"),
-            results_bucket=value("results_bucket_name"),
-            json_stream=value("json_stream_name"),
-            parquet_stream=value("parquet_stream_name"),
-            database=value("glue_database_name"),
-            json_table=value("json_table_name"),
-            parquet_table=value("parquet_table_name"),
-            workgroup=value("athena_workgroup_name"),
-            region=value("region"),
-            json_prefix=optional("json_prefix"),
-            json_error_output_prefix=optional("json_error_output_prefix"),
-            parquet_prefix=optional("parquet_prefix"),
-            parquet_error_output_prefix=optional("parquet_error_output_prefix"),
-        )
+        fields: dict[str, Any] = {field: value(output) for field, output in _REQUIRED.items()}
+        fields.update({field: optional(output) for field, output in _OPTIONAL.items()})
+        return cls(**fields)
 
     def lake(self, bucket: str | None = None) -> LakeLayout:
         """The layout of the sink bucket (or of ``bucket``, a copy laid out the same way)."""

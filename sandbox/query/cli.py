@@ -11,13 +11,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
 
 from sandbox.cli_support import friendly, pass_settings
-from sandbox.query.engine.factory import ENGINES, open_engine
+from sandbox.query.engine.factory import ENGINES, EngineOptions, open_engine
 from sandbox.query.engine.pricing import DEFAULT_PRICES, MB, Prices
 from sandbox.query.render import FORMATS, print_result
 from sandbox.settings import Settings
@@ -30,6 +31,8 @@ def _prices(price_per_tb: float, min_mb: float) -> Prices:
 
 
 def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format`` and the engine's options; the command gets ``fmt`` and ``options``
+    (an :class:`EngineOptions`)."""
     options = [
         click.option(
             "--format",
@@ -72,9 +75,31 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Athena's minimum billed megabytes per query.",
         ),
     ]
+
+    @wraps(fn)
+    def wrapper(
+        *args: Any,
+        engine: str,
+        database: str | None,
+        workgroup: str | None,
+        undelimited_json: str,
+        price_per_tb: float,
+        min_mb: float,
+        **kwargs: Any,
+    ) -> Any:
+        options = EngineOptions(
+            engine=engine,
+            database=database,
+            workgroup=workgroup,
+            prices=_prices(price_per_tb, min_mb),
+            undelimited_json=undelimited_json,
+        )
+        return fn(*args, options=options, **kwargs)
+
+    decorated: Callable[..., Any] = wrapper
     for option in reversed(options):
-        fn = option(fn)
-    return fn
+        decorated = option(decorated)
+    return decorated
 
 
 @click.command("query")
@@ -94,12 +119,7 @@ def query_command(
     sql: str | None,
     sql_file: Path | None,
     fmt: str,
-    engine: str,
-    database: str | None,
-    workgroup: str | None,
-    undelimited_json: str,
-    price_per_tb: float,
-    min_mb: float,
+    options: EngineOptions,
 ) -> None:
     """Run one Athena SQL statement and show the rows, data scanned and Athena's price.
 
@@ -110,17 +130,9 @@ def query_command(
     text = sql_file.read_text() if sql_file is not None else str(sql)
     if text.strip() == "-":
         text = sys.stdin.read()
-    prices = _prices(price_per_tb, min_mb)
-    with open_engine(
-        settings,
-        engine,
-        database=database,
-        workgroup=workgroup,
-        prices=prices,
-        undelimited_json=undelimited_json,
-    ) as runner:
+    with open_engine(settings, options) as runner:
         result = runner.execute(text)
-    print_result(result, fmt, prices=prices)
+    print_result(result, fmt, prices=options.prices)
 
 
 def _default_manifest(settings: Settings) -> Path | None:
@@ -151,12 +163,7 @@ def _default_manifest(settings: Settings) -> Path | None:
 def analyze_command(
     settings: Settings,
     fmt: str,
-    engine: str,
-    database: str | None,
-    workgroup: str | None,
-    undelimited_json: str,
-    price_per_tb: float,
-    min_mb: float,
+    options: EngineOptions,
     json_table: str | None,
     parquet_table: str | None,
     only: tuple[str, ...],
@@ -174,15 +181,10 @@ def analyze_command(
         select_queries(only)
     except UnknownPackQueryError as exc:
         raise click.BadParameter(str(exc), param_hint="'--only'") from None
-    prices = _prices(price_per_tb, min_mb)
-    printer = AnalysisPrinter(fmt, prices=prices)
+    printer = AnalysisPrinter(fmt, prices=options.prices)
     report = analyze(
         settings,
-        engine=engine,
-        database=database,
-        workgroup=workgroup,
-        prices=prices,
-        undelimited_json=undelimited_json,
+        options,
         json_table=json_table,
         parquet_table=parquet_table,
         only=only,

@@ -24,8 +24,12 @@ from sandbox.query.analysis.pack import (
     repair,
     run_pack,
 )
-from sandbox.query.engine.factory import open_engine, outputs_or_none
-from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices
+from sandbox.query.engine.factory import (
+    DEFAULT_OPTIONS,
+    EngineOptions,
+    open_engine,
+    outputs_or_none,
+)
 from sandbox.query.errors import QueryError
 from sandbox.settings import Settings
 
@@ -82,12 +86,8 @@ def default_manifest(settings: Settings) -> Path | None:
 
 def analyze(
     settings: Settings,
+    options: EngineOptions = DEFAULT_OPTIONS,
     *,
-    engine: str = "duckdb",
-    database: str | None = None,
-    workgroup: str | None = None,
-    prices: Prices = DEFAULT_PRICES,
-    undelimited_json: str = "warn",
     json_table: str | None = None,
     parquet_table: str | None = None,
     only: Sequence[str] = (),
@@ -105,15 +105,7 @@ def analyze(
         "parquet": parquet_table or (outputs.parquet_table if outputs else "events_parquet"),
     }
     repaired = None
-    with open_engine(
-        settings,
-        engine,
-        database=database,
-        workgroup=workgroup,
-        prices=prices,
-        undelimited_json=undelimited_json,
-        outputs=outputs,
-    ) as runner:
+    with open_engine(settings, options, outputs) as runner:
         if repair_first:
             repaired = repair(runner, tables.values())
             if on_repair is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sandbox.infra.outputs import Outputs, OutputsMissingError, read_outputs
@@ -23,19 +24,28 @@ def outputs_or_none(settings: Settings) -> Outputs | None:
         return None
 
 
+@dataclass(frozen=True)
+class EngineOptions:
+    """How a command's statements run: which engine, where, at what price (the CLI's options)."""
+
+    engine: str = "duckdb"
+    database: str | None = None  # default: the Terraform outputs' database
+    workgroup: str | None = None  # --engine athena only; default: the outputs' workgroup
+    prices: Prices = DEFAULT_PRICES
+    undelimited_json: str = "warn"  # JSON objects without newlines: read and warn, or fail
+
+
+DEFAULT_OPTIONS = EngineOptions()
+
+
 @contextmanager
 def open_engine(
-    settings: Settings,
-    engine: str = "duckdb",
-    *,
-    database: str | None = None,
-    workgroup: str | None = None,
-    prices: Prices = DEFAULT_PRICES,
-    undelimited_json: str = "warn",
-    outputs: Outputs | None = None,
+    settings: Settings, options: EngineOptions = DEFAULT_OPTIONS, outputs: Outputs | None = None
 ) -> Iterator[Any]:
     """An engine with ``execute(athena_sql) -> Result``, closed on exit."""
     outputs = outputs or outputs_or_none(settings)
+    engine, database, workgroup = options.engine, options.database, options.workgroup
+    prices = options.prices
     if engine == "athena":
         from sandbox.query.engine.athena import AthenaEngine
 
@@ -55,6 +65,6 @@ def open_engine(
 
     database = database or (outputs.database if outputs else None)
     with Session(
-        settings, database=database, prices=prices, undelimited_json=undelimited_json
+        settings, database=database, prices=prices, undelimited_json=options.undelimited_json
     ) as session:
         yield session

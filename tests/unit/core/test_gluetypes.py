@@ -90,6 +90,15 @@ def test_glue_types_map_to_duckdb(glue: str, expected: str) -> None:
         ("decimal", pa.decimal128(10, 0)),
         ("map<string,array<int>>", pa.map_(pa.string(), pa.list_(pa.int32()))),
         ("struct<Ab:int>", pa.struct([("Ab", pa.int32())])),
+        ("varchar(10)", pa.string()),
+        ("int", pa.int32()),
+        ("decimal(10,2)", pa.decimal128(10, 2)),
+        ("array<string>", pa.list_(pa.string())),
+        ("map<string,int>", pa.map_(pa.string(), pa.int32())),
+        (
+            "struct<a:int,b:array<string>>",
+            pa.struct([("a", pa.int32()), ("b", pa.list_(pa.string()))]),
+        ),
     ],
 )
 def test_glue_types_map_to_arrow(glue: str, arrow: pa.DataType) -> None:
@@ -141,7 +150,18 @@ def test_athena_column_info_has_the_fields_get_query_results_returns() -> None:
 
 
 @pytest.mark.parametrize(
-    "glue", ["uniontype<int,string>", "array<string", "int extra", "geometry", "", "char"]
+    "glue",
+    [
+        "uniontype<int,string>",
+        "array<string",
+        "int extra",
+        "geometry",
+        "",
+        "char",
+        "decimal(40,2)",
+        "map<string>",
+        "blob",
+    ],
 )
 def test_unknown_types_are_named_by_the_query_stage(glue: str) -> None:
     with pytest.raises(GlueTypeError):

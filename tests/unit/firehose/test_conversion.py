@@ -5,11 +5,9 @@ import decimal
 import io
 import json
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sandbox.core.gluetypes import GlueTypeError, parse_glue_type, to_arrow
 from sandbox.firehose.conversion import MALFORMED_DATA, PARSE_ERROR, Converter
 
 
@@ -31,39 +29,6 @@ def rows(result) -> list[dict]:
 
 def encode(*documents) -> list[bytes]:
     return [json.dumps(d).encode() for d in documents]
-
-
-@pytest.mark.parametrize(
-    ("glue", "arrow"),
-    [
-        ("string", pa.string()),
-        ("varchar(10)", pa.string()),
-        ("int", pa.int32()),
-        ("bigint", pa.int64()),
-        ("smallint", pa.int16()),
-        ("tinyint", pa.int8()),
-        ("double", pa.float64()),
-        ("float", pa.float32()),
-        ("boolean", pa.bool_()),
-        ("timestamp", pa.timestamp("us")),
-        ("date", pa.date32()),
-        ("decimal(10,2)", pa.decimal128(10, 2)),
-        ("array<string>", pa.list_(pa.string())),
-        ("map<string,int>", pa.map_(pa.string(), pa.int32())),
-        (
-            "struct<a:int,b:array<string>>",
-            pa.struct([("a", pa.int32()), ("b", pa.list_(pa.string()))]),
-        ),
-    ],
-)
-def test_glue_types_map_to_arrow(glue: str, arrow: pa.DataType) -> None:
-    assert to_arrow(parse_glue_type(glue)) == arrow
-
-
-@pytest.mark.parametrize("glue", ["uniontype<int,string>", "decimal(40,2)", "map<string>", "blob"])
-def test_unsupported_glue_types(glue: str) -> None:
-    with pytest.raises(GlueTypeError):
-        parse_glue_type(glue)
 
 
 def test_article_schema_to_parquet_with_int96_timestamps() -> None:
