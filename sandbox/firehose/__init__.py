@@ -8,10 +8,11 @@ Pure core, no LocalStack or network imports: the LocalStack adapter
 - ``config``: destination validation and AWS defaults;
 - ``api``: stream versions, UpdateDestination's merge, PutRecord(Batch)'s answers;
 - ``encryption``: server-side encryption settings and their rules;
-- ``prefixes`` / ``timeformat``: prefix expressions, Java ``DateTimeFormatter`` patterns, keys;
+- ``prefixes``: prefix expressions and object keys (Java ``DateTimeFormatter`` patterns are
+  :mod:`sandbox.core.javatime`);
 - ``processors``: MetadataExtraction (jq) and AppendDelimiterToRecord;
 - ``compression``: GZIP, ZIP, Snappy, HADOOP_SNAPPY;
-- ``conversion``: JSON -> Parquet/ORC typed by a Glue schema;
+- ``conversion``: JSON -> Parquet/ORC typed by a Glue schema (types: :mod:`sandbox.core.gluetypes`);
 - ``error_output``: the error documents; ``errors``: API exceptions; ``limits``: per-call
   checks (the numbers are :mod:`sandbox.core.limits`');
 - ``engine``: buffers, delivery, retries, accounting; ``jq_worker``: jq in helper processes.
