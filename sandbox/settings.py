@@ -142,6 +142,10 @@ class Settings:
     )
     terraform: str = "terraform"  # the terraform executable tflocal runs
     malloc_arena_max: str = "2"  # glibc arenas for a host-mode LocalStack
+    # Seconds LocalStack may take, after SIGTERM, to deliver every Firehose buffer and save the
+    # lake before it is killed: host mode's SIGKILL, and in Docker mode the image supervisor's
+    # SHUTDOWN_TIMEOUT (docker-compose.yml); measured in docs/reliability.md, section 3.
+    stop_timeout: int = 120
 
     @property
     def state(self) -> StateLayout:
@@ -250,7 +254,18 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         terraform=get("TERRAFORM", "terraform"),
         malloc_arena_max=get("MALLOC_ARENA_MAX", "2"),
+        stop_timeout=_stop_timeout(number("SANDBOX_STOP_TIMEOUT", "120", int)),
     )
+
+
+def _stop_timeout(seconds: int) -> int:
+    # Whole seconds: the image's localstack-supervisor reads SHUTDOWN_TIMEOUT with int(), and
+    # treats 0 as "no limit" (signal.alarm(0)); a stop must stay bounded.
+    if seconds < 1:
+        raise SettingsError(
+            f"SANDBOX_STOP_TIMEOUT={seconds} must be at least 1 (seconds); unset it or raise it."
+        )
+    return seconds
 
 
 @dataclass(frozen=True)
