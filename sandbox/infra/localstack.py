@@ -254,8 +254,11 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
     return proc.pid
 
 
-def stop_host(settings: Settings, timeout: float = 60.0) -> bool:
-    """SIGTERM the recorded LocalStack (it flushes Firehose buffers), SIGKILL after ``timeout``."""
+def stop_host(settings: Settings, timeout: float | None = None) -> bool:
+    """SIGTERM the recorded LocalStack (it flushes Firehose buffers), SIGKILL after ``timeout``
+    seconds (default ``settings.stop_timeout``, as the Docker image's supervisor)."""
+    if timeout is None:
+        timeout = settings.stop_timeout
     pid = read_pid(settings)
     if pid is None:
         settings.state.pid_file.unlink(missing_ok=True)
@@ -283,6 +286,8 @@ def compose_environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["SANDBOX_PORT"] = str(settings.port)
     env["SANDBOX_STATE_DIR"] = str(settings.state_dir)
+    # docker-compose.yml's SHUTDOWN_TIMEOUT and stop_grace_period (read at `up`).
+    env["SANDBOX_STOP_TIMEOUT"] = str(settings.stop_timeout)
     return env
 
 
@@ -303,8 +308,73 @@ def start_docker(settings: Settings) -> None:
     _wait_healthy(settings, time.monotonic() + settings.startup_timeout)
 
 
-def stop_docker(settings: Settings) -> None:
-    subprocess.run(compose_command("down"), env=compose_environment(settings), check=False)
+# Seconds `sandbox down` lets Docker wait beyond LocalStack's own stop timeout, so that the
+# supervisor's SIGKILL (after SHUTDOWN_TIMEOUT) comes first and Docker's is only the backstop.
+DOCKER_STOP_MARGIN = 10
+# How the container ends when LocalStack was killed rather than stopped: the supervisor exits
+# with LocalStack's status, -9 (sys.exit(-9) is 247); Docker's own SIGKILL gives 128 + 9.
+KILLED_EXIT_CODES = frozenset({247, 137})
+
+
+def docker_stop_grace(settings: Settings) -> int:
+    """Seconds ``docker compose stop`` waits before it kills the container."""
+    return settings.stop_timeout + DOCKER_STOP_MARGIN
+
+
+def compose_stop_args(settings: Settings) -> list[str]:
+    """``docker compose`` arguments of ``sandbox down``'s stop (``--timeout`` overrides the
+    compose file's stop_grace_period)."""
+    return ["stop", "--timeout", str(docker_stop_grace(settings))]
+
+
+def _compose(settings: Settings, *args: str, capture: bool = False) -> str:
+    """Run ``docker compose ARGS``; its output if ``capture``; a PlatformError if it fails."""
+    proc = subprocess.run(
+        compose_command(*args),
+        env=compose_environment(settings),
+        check=False,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    if proc.returncode != 0:
+        raise PlatformError(
+            f"`docker compose {args[0]}` failed (see above); the sandbox may still be running: "
+            "`docker compose ps` shows it, `make down` tries again."
+        )
+    return proc.stdout or ""
+
+
+def _exit_codes(container_ids: list[str]) -> list[int]:
+    if not container_ids:
+        return []
+    proc = subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.ExitCode}}", *container_ids],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [int(line) for line in proc.stdout.split() if line.lstrip("-").isdigit()]
+
+
+def stop_docker(settings: Settings) -> bool:
+    """Stop the container (LocalStack delivers its buffers and saves the lake), then remove it;
+    True if it was running. A PlatformError if LocalStack was killed before it had finished."""
+    if not docker_engine_available():
+        # No engine, no container (e.g. a failed Docker `up`): nothing to stop.
+        settings.state.mode_file.unlink(missing_ok=True)
+        return False
+    running = _compose(settings, "ps", "--quiet", capture=True).split()
+    _compose(settings, *compose_stop_args(settings))
+    killed = any(code in KILLED_EXIT_CODES for code in _exit_codes(running))
+    _compose(settings, "down")
+    settings.state.mode_file.unlink(missing_ok=True)
+    if killed:
+        raise PlatformError(
+            f"LocalStack did not stop within SANDBOX_STOP_TIMEOUT={settings.stop_timeout}s and "
+            "was killed: records still in Firehose buffers and changes since the last snapshot "
+            "were lost. Raise SANDBOX_STOP_TIMEOUT before the next `make up`."
+        )
+    return bool(running)
 
 
 def start(settings: Settings) -> str:
@@ -321,9 +391,7 @@ def stop(settings: Settings) -> bool:
     """Stop what ``start`` started (and nothing else); True if something was stopped."""
     mode = recorded_mode(settings)
     if mode == "docker":
-        stop_docker(settings)
-        settings.state.mode_file.unlink(missing_ok=True)
-        return True
+        return stop_docker(settings)  # keeps the mode file if compose failed
     stopped = stop_host(settings)
     settings.state.mode_file.unlink(missing_ok=True)
     return stopped
