@@ -68,6 +68,9 @@ class Result:
     sql: str = ""  # what the engine ran
     warnings: list[str] = field(default_factory=list)
     scan: duck.Scan | None = None
+    # DuckDB's type of each column (``INTEGER``, ``VARCHAR[]``...), for Athena's ColumnInfo;
+    # empty for utility statements, whose columns are all text.
+    column_types: list[str] = field(default_factory=list)
 
 
 def default_database(settings: Settings) -> str:
@@ -112,6 +115,7 @@ class Session:
         self._con: duckdb.DuckDBPyConnection | None = None
         # JSON tables found to hold undelimited records: read them that way from then on.
         self._undelimited: set[str] = set()
+        self._column_types: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -239,6 +243,7 @@ class Session:
             sql=duck_sql,
             warnings=warnings,
             scan=scan,
+            column_types=self._column_types,
         )
 
     def _create_view(self, table: Table, select: str) -> None:
@@ -250,7 +255,9 @@ class Session:
     def _run(self, duck_sql: str) -> tuple[Any, duck.Scan]:
         con = self.connection()
         duck.start_measuring(con)
-        arrow = con.execute(duck_sql).to_arrow_table()
+        cursor = con.execute(duck_sql)
+        self._column_types = [str(d[1]) for d in cursor.description or []]
+        arrow = cursor.to_arrow_table()
         return arrow, duck.scan_from_log(duck.http_log(con))
 
 
