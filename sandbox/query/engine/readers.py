@@ -16,8 +16,15 @@ Owns the SQL of the view that stands for one Athena table during one query:
 
 Partition values come from Glue, not from object paths: partitions whose files sit under a
 ``k=v/`` path that spells exactly their values are read with ``hive_partitioning`` (typed by
-``hive_types``, so ``d`` stays VARCHAR); any other partition is read on its own with its values
-as constants.
+``hive_types``, so ``d`` stays VARCHAR); any other partition (a value with ``?``, ``%``, ``=``,
+``\\``, a control character..., which DuckDB's Hive parser would decode or split differently) is
+read on its own with its values as constants.
+
+Everything from Glue or S3 (names, keys, SerDe parameters, values) enters the SQL only through
+:mod:`sandbox.query.dialect.quoting`, and each SELECT is concatenated from quoted parts. Object
+URLs are ``s3://<bucket>/<key>`` with the key's characters as S3 holds them: the connection runs
+with ``s3_url_compatibility_mode`` (see :mod:`~sandbox.query.engine.duck`), so DuckDB neither
+globs nor reads query parameters from them and percent-encodes every byte itself.
 
 Not reproduced: CSV/TSV, Avro, ORC, Ion and Grok SerDes (refused with a message), OpenX's
 case-insensitive key matching, Parquet files lacking a declared column (Athena returns NULL,
@@ -33,6 +40,7 @@ from collections.abc import Sequence
 from sandbox.query.catalog.glue import Column, Table
 from sandbox.query.catalog.tables import FileGroup
 from sandbox.query.dialect.datetime_formats import TRY_PARSE_FUNCTION, compiled, duckdb_codes
+from sandbox.query.dialect.quoting import identifier, literal, struct_key
 from sandbox.query.errors import UnsupportedError
 
 JSON_SERDES = {
@@ -44,14 +52,6 @@ JSON_SERDES = {
 # of documents, delimited or not (what Firehose writes without AppendDelimiterToRecord).
 JSON_LINES = "newline_delimited"
 JSON_ANY = "unstructured"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def reader_kind(table: Table) -> str:
@@ -73,11 +73,11 @@ def reader_kind(table: Table) -> str:
 
 
 def _list_literal(files: Sequence[str]) -> str:
-    return "[" + ", ".join(quote_str(f) for f in files) + "]"
+    return "[" + ", ".join(literal(f) for f in files) + "]"
 
 
 def _struct_literal(items: Sequence[tuple[str, str]]) -> str:
-    return "{" + ", ".join(f"{quote_str(k)}: {quote_str(v)}" for k, v in items) + "}"
+    return "{" + ", ".join(struct_key(k) + ": " + literal(v) for k, v in items) + "}"
 
 
 def _timestamp_expr(column: Column, source: str, table: Table) -> str:
@@ -88,20 +88,26 @@ def _timestamp_expr(column: Column, source: str, table: Table) -> str:
             compiled(pattern, joda=False, parsing=True, what="timestamp.formats pattern")
         codes = [duckdb_codes(p, joda=False, parsing=True) for p in patterns]
         if all(code is not None for code in codes):
-            listed = "[" + ", ".join(quote_str(c or "") for c in codes) + "]"
+            listed = "[" + ", ".join(literal(c or "") for c in codes) + "]"
             return f"coalesce(try_strptime({source}, {listed}), CAST({source} AS TIMESTAMP))"
         # In order, each by DuckDB where it can, else by the shared Java implementation.
         tries = [
-            f"try_strptime({source}, {quote_str(code)})"
+            f"try_strptime({source}, {literal(code)})"
             if code is not None
-            else f"{TRY_PARSE_FUNCTION}({source}, {quote_str(pattern)}, 'java')"
+            else f"{TRY_PARSE_FUNCTION}({source}, {literal(pattern)}, 'java')"
             for pattern, code in zip(patterns, codes, strict=True)
         ]
         return f"coalesce({', '.join(tries)}, CAST({source} AS TIMESTAMP))"
     return f"CAST({source} AS TIMESTAMP)"
 
 
-def _json_select(table: Table, files: Sequence[str], hive: bool, json_format: str) -> str:
+def _select(selects: Sequence[str], reader: str, options: Sequence[str]) -> str:
+    return "SELECT " + ", ".join(selects) + " FROM " + reader + "(" + ", ".join(options) + ")"
+
+
+def _json_select(
+    table: Table, files: Sequence[str], hive: bool, json_format: str, extra: Sequence[str]
+) -> str:
     columns: list[tuple[str, str]] = []
     selects: list[str] = []
     for column in table.columns:
@@ -109,24 +115,24 @@ def _json_select(table: Table, files: Sequence[str], hive: bool, json_format: st
         glue = column.glue_type.strip().lower()
         read_type = "VARCHAR" if glue in ("timestamp", "date") else column.duck_type
         columns.append((key, read_type))
-        source = quote_ident(key)
+        source = identifier(key)
         if glue == "timestamp":
             expr = _timestamp_expr(column, source, table)
         elif glue == "date":
             expr = f"CAST({source} AS DATE)"
         else:
             expr = source
-        selects.append(f"{expr} AS {quote_ident(column.name)}")
+        selects.append(f"{expr} AS {identifier(column.name)}")
     options = [
         _list_literal(files),
-        f"format = {quote_str(json_format)}",
+        f"format = {literal(json_format)}",
         f"columns = {_struct_literal(columns)}",
         "maximum_object_size = 268435456",
     ]
     if str(table.serde_parameters.get("ignore.malformed.json", "")).lower() == "true":
         options.append("ignore_errors = true")
     options.extend(_hive_options(table, hive))
-    return f"SELECT {', '.join(selects)}{{partitions}} FROM read_json({', '.join(options)})"
+    return _select([*selects, *extra], "read_json", options)
 
 
 def _hive_options(table: Table, hive: bool) -> list[str]:
@@ -136,24 +142,34 @@ def _hive_options(table: Table, hive: bool) -> list[str]:
     return ["hive_partitioning = true", f"hive_types = {_struct_literal(types)}"]
 
 
-def _parquet_select(table: Table, files: Sequence[str], hive: bool) -> str:
+def _parquet_select(table: Table, files: Sequence[str], hive: bool, extra: Sequence[str]) -> str:
     selects = []
     for column in table.columns:
         duck = column.duck_type
-        source = quote_ident(column.name)
+        source = identifier(column.name)
         nested = "(" in duck or duck.endswith("]")
         expr = source if nested else f"CAST({source} AS {duck})"
-        selects.append(f"{expr} AS {quote_ident(column.name)}")
+        selects.append(f"{expr} AS {identifier(column.name)}")
     options = [_list_literal(files), *_hive_options(table, hive)]
-    return f"SELECT {', '.join(selects)}{{partitions}} FROM read_parquet({', '.join(options)})"
+    return _select([*selects, *extra], "read_parquet", options)
 
 
 def _empty_select(table: Table) -> str:
     selects = [
-        f"CAST(NULL AS {column.duck_type}) AS {quote_ident(column.name)}"
+        f"CAST(NULL AS {column.duck_type}) AS {identifier(column.name)}"
         for column in table.all_columns()
     ]
-    return f"SELECT {', '.join(selects)} LIMIT 0"
+    return "SELECT " + ", ".join(selects) + " LIMIT 0"
+
+
+def _partition_columns(table: Table, hive: bool, values: Sequence[str] | None) -> list[str]:
+    """The partition keys' select items: from the Hive paths, or the Glue values as constants."""
+    if hive:
+        return [identifier(key.name) for key in table.partition_keys]
+    return [
+        "CAST(" + literal(value) + " AS " + key.duck_type + ") AS " + identifier(key.name)
+        for key, value in zip(table.partition_keys, values or (), strict=True)
+    ]
 
 
 def view_sql(table: Table, groups: Sequence[FileGroup], json_format: str = JSON_LINES) -> str:
@@ -164,21 +180,11 @@ def view_sql(table: Table, groups: Sequence[FileGroup], json_format: str = JSON_
         if not group.files:
             continue
         hive = group.values is None and bool(table.partition_keys)
+        extra = _partition_columns(table, hive, group.values) if table.partition_keys else []
         if kind == "json":
-            select = _json_select(table, group.files, hive, json_format)
+            parts.append(_json_select(table, group.files, hive, json_format, extra))
         else:
-            select = _parquet_select(table, group.files, hive)
-        if not table.partition_keys:
-            partitions = ""
-        elif hive:
-            partitions = "".join(f", {quote_ident(k.name)}" for k in table.partition_keys)
-        else:
-            values = group.values or ()
-            partitions = "".join(
-                f", CAST({quote_str(v)} AS {k.duck_type}) AS {quote_ident(k.name)}"
-                for k, v in zip(table.partition_keys, values, strict=True)
-            )
-        parts.append(select.replace("{partitions}", partitions, 1))
+            parts.append(_parquet_select(table, group.files, hive, extra))
     if not parts:
         return _empty_select(table)
     return "\nUNION ALL\n".join(parts)

@@ -29,6 +29,7 @@ from sandbox.query.catalog.partitions import (
 )
 from sandbox.query.catalog.tables import resolve
 from sandbox.query.dialect.pruning import partition_filters
+from sandbox.query.dialect.quoting import identifier
 from sandbox.query.dialect.statements import (
     AddPartitions,
     Describe,
@@ -46,7 +47,7 @@ from sandbox.query.dialect.statements import (
 from sandbox.query.dialect.translate import MACROS, parse, table_references, translate
 from sandbox.query.engine import duck
 from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, athena_cost
-from sandbox.query.engine.readers import JSON_ANY, JSON_LINES, quote_ident, reader_kind, view_sql
+from sandbox.query.engine.readers import JSON_ANY, JSON_LINES, reader_kind, view_sql
 from sandbox.query.errors import QueryError, UnsupportedError
 from sandbox.settings import Settings, load
 
@@ -248,9 +249,11 @@ class Session:
 
     def _create_view(self, table: Table, select: str) -> None:
         con = self.connection()
-        schema = quote_ident(table.database)
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        con.execute(f"CREATE OR REPLACE VIEW {schema}.{quote_ident(table.name)} AS {select}")
+        schema = identifier(table.database)
+        con.execute("CREATE SCHEMA IF NOT EXISTS " + schema)
+        con.execute(
+            "CREATE OR REPLACE VIEW " + schema + "." + identifier(table.name) + " AS " + select
+        )
 
     def _run(self, duck_sql: str) -> tuple[Any, duck.Scan]:
         con = self.connection()
