@@ -4,14 +4,29 @@ query fetched.
 Owns the connection setup (httpfs loaded by path from the ``duckdb_extension_httpfs`` wheel, no
 INSTALL, nothing written to ``~/.duckdb``; an S3 secret for the emulator endpoint with the scheme
 stripped, ``USE_SSL false``, ``URL_STYLE 'path'`` and the sandbox's dummy credentials; session
-time zone UTC as on Athena; the date-pattern UDFs of ``datetime_formats``) and the measurement
-of data scanned.
+time zone UTC as on Athena; the date-pattern UDFs of ``datetime_formats``), its lock-down, and
+the measurement of data scanned.
+
+Lock-down (:data:`LOCKDOWN`, each setting checked by ``tests/unit/query/test_hostile_metadata.py``):
+Athena reads only S3, so the connection opens only ``s3://`` objects, through the one secret
+made here for the sandbox endpoint. ``enable_external_access = false`` with
+``allowed_directories = ['s3://']`` refuses every other scheme (``http(s)://``, ``hf://``,
+``gcs://``, ``r2://``, ``s3a://``...) and extension loading; ``disabled_filesystems =
+'LocalFileSystem'`` refuses local paths (also ``file://``, ATTACH, COPY TO a file, INSTALL);
+``s3_url_compatibility_mode`` makes an ``s3://`` URL a literal key (no glob, no
+``?s3_endpoint=`` parameters), which is also what lets keys holding ``?``, ``*``, ``[``, ``#``,
+``%`` or NUL be read; autoloading, autoinstalling, community and unsigned extensions and
+persistent secrets are off; ``lock_configuration`` is last, so no ``SET`` can undo any of it.
+DuckDB 1.5 has no setting that forbids ``CREATE SECRET`` or ``COPY ... TO 's3://...'``: only
+the translation stops those (:func:`sandbox.query.dialect.translate.parse` lets nothing but a
+query through, regenerated from sqlglot's tree). Local spilling is impossible, so a query
+larger than memory fails instead of spilling to disk.
 
 Bytes scanned are what DuckDB actually fetched: DuckDB 1.5's HTTP logger
 (``CALL enable_logging('HTTP')``) records every request; :func:`scan_from_log` sums the
 ``Content-Length`` of successful GET responses for objects (200/206), leaving out HEAD requests
-and ListObjectsV2 pages, which Athena does not bill either. The external file cache is cleared
-before each query, so a query re-reading data is charged again, as on Athena (no result reuse).
+and ListObjectsV2 pages, which Athena does not bill either. The external file cache is off, so
+a query re-reading data is charged again, as on Athena (no result reuse).
 
 Not reproduced: Athena's own reading strategy. DuckDB fetches whole small Parquet files and
 whole gzip objects; for large Parquet files it fetches the footer and the column chunks a query
@@ -30,6 +45,7 @@ from urllib.parse import urlparse
 import duckdb
 
 from sandbox.query.dialect.datetime_formats import register_functions
+from sandbox.query.dialect.quoting import literal
 from sandbox.query.errors import QueryError
 from sandbox.settings import Settings
 
@@ -69,18 +85,37 @@ def secret_endpoint(endpoint_url: str) -> tuple[str, bool]:
     return parsed.netloc, parsed.scheme == "https"
 
 
+# Set before the secret manager or any extension is used (DuckDB refuses them afterwards).
+_STARTUP_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "allow_persistent_secrets": False,
+}
+# The last settings of the setup, in this order: after them DuckDB opens only s3:// objects
+# through the sandbox's secret, and no statement can change any setting again.
+LOCKDOWN = (
+    # Keys are literal: no globbing, no ?s3_endpoint=... query parameters in an s3:// URL.
+    "SET s3_url_compatibility_mode = true",
+    # Each query reads S3 afresh, as Athena bills it (a locked configuration cannot toggle it).
+    "SET enable_external_file_cache = false",
+    "SET allowed_directories = ['s3://']",
+    "SET enable_external_access = false",
+    "SET disabled_filesystems = 'LocalFileSystem'",
+    "SET lock_configuration = true",
+)
+
+
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that reads ``s3://`` from the sandbox endpoint, logging HTTP."""
+    """An in-memory DuckDB that reads ``s3://`` from the sandbox endpoint only, logging HTTP."""
     if not settings.is_local:
         raise QueryError(
             f"the DuckDB engine reads the sandbox's emulated S3, but the endpoint is "
             f"{settings.endpoint_url}; use --engine athena to query AWS"
         )
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-    path = str(httpfs_extension_path()).replace("'", "''")
-    con.execute(f"LOAD '{path}'")
+    con = duckdb.connect(config=dict(_STARTUP_CONFIG))
+    con.execute("LOAD " + literal(str(httpfs_extension_path())))
     endpoint, use_ssl = secret_endpoint(settings.endpoint_url)
     con.execute(
         "CREATE OR REPLACE SECRET sandbox_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, "
@@ -93,15 +128,13 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     # Trino orders NULLs last whatever the direction.
     con.execute("SET default_null_order = 'nulls_last'")
     con.execute("CALL enable_logging('HTTP')")
-    # Queries read S3 only: no local files through DuckDB's table functions.
-    con.execute("SET disabled_filesystems = 'LocalFileSystem'")
+    for statement in LOCKDOWN:
+        con.execute(statement)
     return con
 
 
 def start_measuring(con: duckdb.DuckDBPyConnection) -> None:
-    """Forget cached file contents and earlier HTTP log entries before a query."""
-    con.execute("SET enable_external_file_cache = false")
-    con.execute("SET enable_external_file_cache = true")
+    """Forget earlier HTTP log entries before a query (file contents are never cached)."""
     con.execute("CALL truncate_duckdb_logs()")
 
 
