@@ -5,7 +5,9 @@ Owns the recognition of ``MSCK REPAIR TABLE t``, ``ALTER TABLE t ADD [IF NOT EXI
 ``SHOW PARTITIONS t``, ``SHOW TABLES [IN db] ['regex']``, ``SHOW DATABASES|SCHEMAS [LIKE
 'regex']``, ``SHOW COLUMNS {IN|FROM} t [{IN|FROM} db]`` and ``DESCRIBE [EXTENDED|FORMATTED] t``.
 Anything else that is not a query but a statement Athena knows (CREATE, DROP, INSERT, CTAS,
-UNLOAD, EXPLAIN, ...) raises :class:`~sandbox.query.errors.UnsupportedError` naming it.
+UNLOAD, EXPLAIN, ...) raises :class:`~sandbox.query.errors.UnsupportedError` naming it; DuckDB's
+own statements (SET, PRAGMA, COPY, ATTACH, INSTALL, LOAD, EXPORT, CREATE SECRET, ...) are not
+Athena SQL and fail as Athena fails them, with a SYNTAX_ERROR naming the statement.
 
 Not reproduced: ``DESCRIBE t PARTITION (...)`` and column arguments, ``SHOW CREATE TABLE``,
 ``SHOW TBLPROPERTIES``, ``ALTER TABLE ... SET LOCATION``/``RENAME PARTITION``.
@@ -111,6 +113,35 @@ _OTHER_STATEMENTS = {
     "DEALLOCATE",
     "USE",
 }
+# DuckDB's own statements (and CALL, which Athena does not run): not Athena SQL, so Athena fails
+# them as syntax errors, and none of them may reach the engine (they read or write files,
+# change settings, load extensions or attach databases).
+_NOT_ATHENA = {
+    "SET",
+    "RESET",
+    "PRAGMA",
+    "COPY",
+    "ATTACH",
+    "DETACH",
+    "INSTALL",
+    "LOAD",
+    "FORCE",
+    "EXPORT",
+    "IMPORT",
+    "CALL",
+    "CHECKPOINT",
+    "SUMMARIZE",
+    "PIVOT",
+    "UNPIVOT",
+    "FROM",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "ABORT",
+    "TRUNCATE",
+}
+# Objects only DuckDB creates or drops (CREATE SECRET points S3 reads at another endpoint).
+_DUCKDB_OBJECTS = {"SECRET", "MACRO", "SEQUENCE", "TYPE"}
 
 
 @dataclass(frozen=True)
@@ -293,12 +324,32 @@ def parse_utility(sql: str) -> Utility | None:
     elif head == "SHOW":
         second = tokens[1].text.upper() if len(tokens) > 1 else ""
         raise UnsupportedError(f"statement SHOW {second}".strip())
+    elif head in _NOT_ATHENA or _duckdb_object(tokens):
+        construct = head
+        if head in ("CREATE", "DROP"):
+            construct = f"{head} {_duckdb_object(tokens)}"
+        raise QueryError(
+            f"SYNTAX_ERROR: line 1:1: mismatched input '{tokens[0].text}' ({construct} is "
+            "DuckDB's statement, not Athena SQL)"
+        )
     elif head in _OTHER_STATEMENTS:
         raise UnsupportedError(f"statement {head}", "the sandbox's tables come from Glue")
     else:
         return None
     p.end()
     return result
+
+
+def _duckdb_object(tokens: list[_Tok]) -> str:
+    """``SECRET`` for ``CREATE [OR REPLACE] [PERSISTENT|TEMP] SECRET ...`` and the like, else ''."""
+    if tokens[0].text.upper() not in ("CREATE", "DROP"):
+        return ""
+    for tok in tokens[1:6]:
+        if tok.kind != "word":
+            break
+        if tok.text.upper() in _DUCKDB_OBJECTS:
+            return tok.text.upper()
+    return ""
 
 
 def show_tables_matcher(pattern: str | None) -> re.Pattern[str]:

@@ -248,6 +248,61 @@ class AthenaSQL(Trino):
     Parser = AthenaParser
 
 
+# DuckDB functions that read files or URLs, list them, run SQL text, or show the engine's state:
+# not Athena's, and the reason the engine must never see them (Athena reads tables only).
+_NOT_ATHENA_FUNCTIONS = {
+    "glob",
+    "query",
+    "query_table",
+    "csv_scan",
+    "getenv",
+    "getvariable",
+    "current_setting",
+    "which_secret",
+    "enable_logging",
+    "disable_logging",
+    "truncate_duckdb_logs",
+    "write_log",
+    "load_aws_credentials",
+    "st_read",
+    "summary",
+    "checkpoint",
+    "force_checkpoint",
+}
+_NOT_ATHENA_PREFIXES = (
+    "read_",
+    "parquet_",
+    "duckdb_",
+    "pragma_",
+    "iceberg_",
+    "delta_",
+    "sniff_",
+    "json_execute",
+    "http_",
+)
+
+
+def _function_name(node: exp.Func) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return node.sql_name().lower()
+
+
+def refuse_non_athena(tree: exp.Expr) -> None:
+    """FUNCTION_NOT_FOUND for DuckDB's file, URL and engine functions and any table function
+    (Athena's only one is UNNEST), as Athena answers for functions it does not have."""
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Func):
+            name = _function_name(table.this)
+            raise QueryError(f"FUNCTION_NOT_FOUND: Table function '{name}' not registered")
+        if not isinstance(table.this, exp.Identifier):
+            raise QueryError(f"SYNTAX_ERROR: not a table name: {table.sql(dialect='trino')}")
+    for func in tree.find_all(exp.Func):
+        name = _function_name(func)
+        if name in _NOT_ATHENA_FUNCTIONS or name.startswith(_NOT_ATHENA_PREFIXES):
+            raise QueryError(f"FUNCTION_NOT_FOUND: Function '{name}' not registered")
+
+
 def strip_statement(sql: str) -> str:
     """The statement without surrounding whitespace and trailing semicolons."""
     return sql.strip().rstrip(";").strip()
@@ -269,6 +324,7 @@ def parse(sql: str) -> exp.Expr:
     tree = trees[0]
     if not isinstance(tree, exp.Query):
         raise UnsupportedError(f"statement {tree.key.upper()}", "only queries run on DuckDB")
+    refuse_non_athena(tree)
     return tree
 
 
@@ -293,10 +349,15 @@ def table_references(tree: exp.Expr, database: str) -> list[tuple[str, str]]:
     return list(seen)
 
 
-def _strip_catalogs(tree: exp.Expr) -> None:
+def _strip_catalogs(tree: exp.Expr, database: str) -> None:
+    """Catalogs off, the database on every table that is not a CTE: DuckDB then resolves each
+    name to the view made for that Glue table, never to a file (its replacement scans)."""
+    ctes = cte_names(tree)
     for table in tree.find_all(exp.Table):
         if table.args.get("catalog") is not None:
             table.set("catalog", None)
+        if not table.db and table.name.lower() not in ctes:
+            table.set("db", exp.to_identifier(database))
 
 
 def _is_integer(node: exp.Expr) -> bool:
@@ -356,7 +417,7 @@ def translate(
     types drive integer division and ``date_trunc`` on dates.
     """
     tree = parse(sql) if isinstance(sql, str) else sql.copy()
-    _strip_catalogs(tree)
+    _strip_catalogs(tree, database)
     name_unnamed_columns(tree)
     mapping = MappingSchema(
         {
@@ -379,7 +440,7 @@ def translate(
     except (OptimizeError, ValueError, KeyError):
         # Unresolvable scopes: translate unqualified; untyped divisions go through the macro.
         tree = parse(sql) if isinstance(sql, str) else sql.copy()
-        _strip_catalogs(tree)
+        _strip_catalogs(tree, database)
         name_unnamed_columns(tree)
     with contextlib.suppress(OptimizeError, ValueError, KeyError):
         tree = annotate_types(tree, schema=mapping, dialect="duckdb")
