@@ -26,6 +26,7 @@ from sandbox.query.catalog.s3layout import directory, hive_path
 from sandbox.query.errors import QueryError, UnsupportedError
 
 MAX_PARTITIONS = 1_000_000
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _RELATIVE = re.compile(
     r"^\s*NOW\s*(?:([+-])\s*([0-9]+)\s*"
     r"(YEARS?|MONTHS?|WEEKS?|DAYS?|HOURS?|MINUTES?|SECONDS?)\s*)?$",
@@ -194,9 +195,8 @@ def projected_location(table: Table, values: Mapping[str, str]) -> str:
     template = table.parameters.get("storage.location.template")
     if not template:
         return directory(table.location) + hive_path(list(values), list(values.values()))
-    location = str(template)
-    for column, value in values.items():
-        location = location.replace("${" + column + "}", value)
+    # One pass: a value that itself spells ``${other}`` stays as it is.
+    location = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), str(template))
     return directory(location)
 
 

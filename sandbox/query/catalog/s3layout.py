@@ -104,8 +104,12 @@ def assign_to_locations(
 
 
 def conforming(file_url: str, keys: Sequence[str], values: Sequence[str]) -> bool:
-    """True when the file's ``k=v`` path segments spell exactly these keys and values."""
+    """True when the file's ``k=v`` path segments spell exactly these keys and values, in a
+    form DuckDB's ``hive_partitioning`` decodes to the same strings (no Hive-escaped character
+    in them, no ``\\`` anywhere in the key: DuckDB splits paths on it)."""
     _, key = split_s3_url(file_url)
+    if "\\" in key:
+        return False
     found = [parse_hive_segment(part) for part in key.split("/")[:-1]]
     pairs = [pair for pair in found if pair is not None]
     expected = list(zip(keys, values, strict=True))
