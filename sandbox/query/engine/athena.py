@@ -1,15 +1,18 @@
-"""The production path: the same SQL on real Amazon Athena, through boto3.
+"""Athena's query API as a client calls it: on the sandbox's endpoint (the default) or on AWS.
 
 Owns the request/response handling: StartQueryExecution in the workgroup (database and the
 ``AwsDataCatalog`` catalog as context), polling GetQueryExecution with a bounded wait (the query
 is stopped with StopQueryExecution when the wait runs out), GetQueryResults with pagination
-(the header row Athena puts first for SELECT results is dropped; values are converted by the
-column types Athena reports), and DataScannedInBytes with its cost.
+(the header row Athena puts first for SELECT results is dropped; values, always text in the API,
+are converted by the column types Athena reports), and DataScannedInBytes with its cost.
 
-This is the only code in the query stage that can reach AWS, so it refuses to run unless chosen
+The same code serves both endpoints (one client path): :meth:`AthenaEngine.for_sandbox` is a
+client of the sandbox's Athena (the LocalStack plugin runs the statements on the DuckDB engine),
+so ``sandbox query`` sees what boto3, PyAthena or awswrangler see. :meth:`AthenaEngine.for_aws` is
+the only code in the query stage that can reach AWS, so it refuses to run unless chosen
 explicitly (``confirm=True``, which ``--engine athena`` passes), never uses the sandbox's dummy
 credentials, and refuses an Athena endpoint on this machine (``AWS_ENDPOINT_URL`` left over from
-tflocal). Credentials come from the standard AWS chain (environment, profile, SSO, role).
+tflocal). Credentials for AWS come from the standard AWS chain (environment, profile, SSO, role).
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 
 from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, athena_cost
 from sandbox.query.engine.session import Result
@@ -30,6 +38,10 @@ from sandbox.settings import Settings, is_local_endpoint
 TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 _INTEGERS = {"tinyint", "smallint", "integer", "int", "bigint"}
 _FLOATS = {"double", "float", "real"}
+# Polling GetQueryExecution: AWS's queueing and planning take about a second, so every half
+# second is enough there; the sandbox answers a small query in milliseconds.
+AWS_POLL = (0.5, 0.5)
+SANDBOX_POLL = (0.002, 0.05)
 
 
 def convert(value: str | None, athena_type: str) -> Any:
@@ -56,7 +68,8 @@ def convert(value: str | None, athena_type: str) -> Any:
 
 
 class AthenaEngine:
-    """Runs statements on Amazon Athena; a stub client can be injected for tests."""
+    """Runs statements through Athena's API (the sandbox's or AWS's); a stub client can be
+    injected for tests."""
 
     def __init__(
         self,
@@ -66,10 +79,13 @@ class AthenaEngine:
         database: str,
         output_location: str | None = None,
         prices: Prices = DEFAULT_PRICES,
-        poll_seconds: float = 0.5,
+        poll_seconds: float = AWS_POLL[0],
+        max_poll_seconds: float | None = None,
         timeout_seconds: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        engine: str = "athena",
+        unreachable: str | None = None,
     ) -> None:
         self.client = client
         self.workgroup = workgroup
@@ -77,9 +93,41 @@ class AthenaEngine:
         self.output_location = output_location
         self.prices = prices
         self.poll_seconds = poll_seconds
+        # Polls start at poll_seconds and double up to max_poll_seconds.
+        self.max_poll_seconds = max(poll_seconds, max_poll_seconds or poll_seconds)
         self.timeout_seconds = timeout_seconds
         self.sleep = sleep
         self.clock = clock
+        self.engine = engine  # the Result's engine label
+        # The one-line error when the endpoint does not answer (None: botocore's message).
+        self.unreachable = unreachable
+
+    @classmethod
+    def for_sandbox(
+        cls,
+        settings: Settings,
+        *,
+        workgroup: str,
+        database: str,
+        prices: Prices = DEFAULT_PRICES,
+        client: Any = None,
+    ) -> AthenaEngine:
+        """A client of the sandbox's Athena endpoint (dummy credentials, never AWS)."""
+        if not settings.is_local:
+            raise QueryError(
+                f"the sandbox engine only queries the sandbox, but the endpoint is "
+                f"{settings.endpoint_url}; use --engine athena to query AWS"
+            )
+        return cls(
+            client or settings.client("athena"),
+            workgroup=workgroup,
+            database=database,
+            prices=prices,
+            poll_seconds=SANDBOX_POLL[0],
+            max_poll_seconds=SANDBOX_POLL[1],
+            engine="sandbox",
+            unreachable=f"cannot reach the sandbox at {settings.endpoint_url}; run `make up`",
+        )
 
     @classmethod
     def for_aws(
@@ -148,6 +196,8 @@ class AthenaEngine:
             columns, types, rows = self._results(query_id, execution)
         except NoCredentialsError as exc:
             raise QueryError("no AWS credentials found for --engine athena") from exc
+        except EndpointConnectionError as exc:
+            raise QueryError(self.unreachable or str(exc).splitlines()[0]) from exc
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise QueryError(
@@ -164,12 +214,13 @@ class AthenaEngine:
             bytes_scanned=scanned,
             cost_usd=athena_cost(scanned, self.prices, billable=statement_type == "DML"),
             seconds=self.clock() - started,
-            engine="athena",
+            engine=self.engine,
             statement_type=statement_type,
             sql=sql,
         )
 
     def _wait(self, query_id: str, started: float) -> dict[str, Any]:
+        pause = self.poll_seconds
         while True:
             execution = self.client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
             if execution["Status"]["State"] in TERMINAL:
@@ -180,7 +231,8 @@ class AthenaEngine:
                     f"Athena query {query_id} did not finish within {self.timeout_seconds:.0f} s; "
                     "stopped it"
                 )
-            self.sleep(self.poll_seconds)
+            self.sleep(pause)
+            pause = min(pause * 2, self.max_poll_seconds)
 
     def _results(
         self, query_id: str, execution: dict[str, Any]
@@ -191,7 +243,8 @@ class AthenaEngine:
         token: str | None = None
         first_page = True
         while True:
-            kwargs: dict[str, Any] = {"QueryExecutionId": query_id}
+            # 1,000 rows per page, the most Athena returns (GetQueryResults, MaxResults).
+            kwargs: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": 1000}
             if token:
                 kwargs["NextToken"] = token
             page = self.client.get_query_results(**kwargs)

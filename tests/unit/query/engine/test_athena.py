@@ -197,3 +197,44 @@ def test_real_credentials_make_an_engine() -> None:
         Settings(), workgroup="w", database="d", confirm=True, session=FakeSession("AKIAREAL")
     )
     assert built.workgroup == "w" and built.database == "d"
+
+
+def test_polls_back_off_up_to_the_limit() -> None:
+    stub = StubAthena(["QUEUED", "RUNNING", "RUNNING", "RUNNING", "SUCCEEDED"], pages())
+    pauses: list[float] = []
+    AthenaEngine(
+        stub,
+        workgroup="w",
+        database="d",
+        poll_seconds=0.002,
+        max_poll_seconds=0.005,
+        sleep=pauses.append,
+    ).execute("SELECT 1")
+    assert pauses == [0.002, 0.004, 0.005, 0.005]
+
+
+def test_the_sandbox_engine_is_the_same_client_on_the_local_endpoint() -> None:
+    stub = StubAthena(["SUCCEEDED"], pages(), scanned=10)
+    built = AthenaEngine.for_sandbox(Settings(), workgroup="w", database="d", client=stub)
+    result = built.execute("SELECT name, count(*) AS events FROM events_json GROUP BY 1")
+    assert result.engine == "sandbox" and result.bytes_scanned == 10
+    assert result.rows[0] == ("a", 3, dt.datetime(2023, 6, 18, 14, 27, 52))
+    assert stub.calls[0][1]["WorkGroup"] == "w"
+
+
+def test_the_sandbox_engine_refuses_another_endpoint() -> None:
+    remote = Settings(endpoint_override="https://athena.us-east-1.amazonaws.com")
+    with pytest.raises(QueryError, match="--engine athena"):
+        AthenaEngine.for_sandbox(remote, workgroup="w", database="d", client=object())
+
+
+def test_an_unreachable_sandbox_says_make_up() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    class Down:
+        def start_query_execution(self, **_: Any) -> Any:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    built = AthenaEngine.for_sandbox(Settings(port=1), workgroup="w", database="d", client=Down())
+    with pytest.raises(QueryError, match=r"cannot reach the sandbox at http://127.0.0.1:1; run"):
+        built.execute("SELECT 1")
