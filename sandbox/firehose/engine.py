@@ -26,6 +26,11 @@ named with the old version), then applies the new one. Deleting a stream deliver
 before forgetting it: AWS's DeleteDeliveryStream deletes the stream "and its data" without
 delivery guarantees; the sandbox keeps its "nothing lost" promise instead.
 
+Durability: with a ``journal`` (:class:`sandbox.firehose.wal.WriteAheadLog`), ``put_records``
+returns only once the call's records are in the log, each buffered record carries its log id, an
+object's ids are logged (and synced) before ``sink`` writes it and reported after; what the log
+replays comes back through ``put_records(..., ids=...)``, which logs nothing again.
+
 Not reproduced: multi-stage buffering (AWS may hold a partition up to 1.5x the interval),
 the 24-hour retry limit after which AWS drops undeliverable data, dynamic buffer growth when
 delivery falls behind, and CloudWatch metrics.
@@ -39,10 +44,11 @@ import json
 import threading
 import time
 import uuid
+from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.core.limits import (
     DEFAULT_ACTIVE_PARTITIONS,
@@ -62,6 +68,10 @@ from sandbox.firehose.errors import ResourceNotFoundError
 from sandbox.firehose.jq_worker import JqWorkers
 from sandbox.firehose.prefixes import object_name
 from sandbox.firehose.processors import ExtractionFailure, MetadataExtractor, ResultMemo
+from sandbox.firehose.wal import IdRun, split_runs
+
+if TYPE_CHECKING:
+    from sandbox.firehose.wal import WriteAheadLog
 
 __all__ = ["DeliveryEngine", "S3Object"]
 
@@ -111,6 +121,8 @@ class _Buffer:
     # GZIP data buffers: the object's bytes, compressed as records arrive (see put_records).
     gzip: Any = None
     gzipped: list[bytes] = field(default_factory=list)
+    # With a journal: the log ids of the records, in the order of chunks (or failures).
+    ids: list[IdRun] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -120,6 +132,8 @@ class _Write:
     errored: int
     partition: Partition
     log: tuple[str, str] | None = None  # (errorCode, message) to log once written
+    ids: list[IdRun] | None = None  # the journal's ids of the records the object holds
+    intent_logged: bool = False
 
 
 class _Stream:
@@ -166,6 +180,24 @@ def _sink_error_code(error: BaseException) -> str:
     return INTERNAL_ERROR
 
 
+_FAILED = object()  # _process's positions key for the records that failed
+
+
+def _run(ids: tuple[int, array[int] | None], where: list[int] | None, count: int) -> IdRun:
+    """The log ids of ``count`` records of one call: ``where`` are their positions in the
+    records given to ``put_records`` (None: all of them), ``ids`` the call's id and offsets."""
+    base, offsets = ids
+    if where is None:
+        return (base, count, offsets)
+    if offsets is None:
+        return (base, count, array("I", where))
+    return (base, count, array("I", [offsets[i] for i in where]))
+
+
+def _ids(batch: _Buffer) -> list[IdRun] | None:
+    return batch.ids or None
+
+
 class DeliveryEngine:
     """Firehose's S3 delivery, in memory; see the module docstring for the model."""
 
@@ -179,8 +211,11 @@ class DeliveryEngine:
         *,
         active_partition_limit: int = DEFAULT_ACTIVE_PARTITIONS,
         jq_workers: JqWorkers | None = None,
+        journal: WriteAheadLog | None = None,
     ) -> None:
         self._sink = sink
+        # Accepted records are logged here before put_records returns (None: memory only).
+        self.journal = journal
         # MetadataExtraction's large batches run in these helper processes (None: in-process).
         # The pool belongs to whoever made the engine (the LocalStack provider); it may serve
         # several engines.
@@ -207,6 +242,8 @@ class DeliveryEngine:
             self._streams[name] = _Stream(
                 name, str(version_id), config, counters, self._memos, self._jq_workers
             )
+            if self.journal is not None:  # under the lock: the log's order is the engine's
+                self.journal.configured(name, str(version_id), destination)
             if old is not None:
                 self._retire(old)
         if old is not None:
@@ -220,26 +257,55 @@ class DeliveryEngine:
             if old is not None:
                 self._retire(old)
         if old is not None:
+            if self.journal is not None:
+                self.journal.removed(name)
             self._drain(old, blocking=True)
             self._cleanup()
 
     # --- data plane --------------------------------------------------------------------------
 
-    def put_records(self, name: str, records: list[bytes], arrival: float | None = None) -> None:
-        """Accept ``records`` (already validated by the API layer) into ``name``'s buffers."""
+    def put_records(
+        self,
+        name: str,
+        records: list[bytes],
+        arrival: float | None = None,
+        *,
+        ids: tuple[int, array[int] | None] | None = None,
+    ) -> None:
+        """Accept ``records`` (already validated by the API layer) into ``name``'s buffers.
+
+        With a journal, returns once they are logged; ``ids`` (the journal's replay: the call's
+        first id and the records' offsets in it, None for all) says they are logged already.
+        """
+        arrival = self._clock() if arrival is None else arrival
+        journal = self.journal
+        prepared = (
+            journal.prepare(records, arrival) if journal is not None and ids is None else None
+        )
+        commit = None
         with self._lock:
             stream = self._streams.get(name)
             if stream is None:
                 raise ResourceNotFoundError(f"Firehose {name} not found.")
+            if prepared is not None:
+                assert journal is not None
+                commit = journal.append(name, prepared)
             # Keeps the stream alive (and flushed by tick) even if it is reconfigured or
             # deleted while this call processes its records.
             stream.puts_in_progress += 1
+        tracked = ids if commit is None else (commit.base, None)
         try:
-            arrival = self._clock() if arrival is None else arrival
-            groups, failures = self._process(stream, records, arrival)
+            groups, failures, positions = self._process(
+                stream, records, arrival, tracked is not None
+            )
+            if commit is not None:
+                commit.wait()  # jq ran while the commit thread wrote and synced
         except BaseException:
             with self._lock:
                 stream.puts_in_progress -= 1
+            if commit is not None and journal is not None:
+                with contextlib.suppress(Exception):
+                    journal.abort(name, commit)
             raise
         due = False
         with self._lock:
@@ -255,6 +321,9 @@ class DeliveryEngine:
                             failures.extend(
                                 FailedRecord(r, arrival, problem[0], problem[1]) for r in members
                             )
+                            if tracked is not None:
+                                failed = positions.setdefault(_FAILED, [])
+                                failed.extend(positions.get(partition) or range(len(records)))
                             continue
                     buffer = _Buffer(partition, None, arrival)
                     if stream.gzip_on_put:
@@ -262,6 +331,8 @@ class DeliveryEngine:
                     stream.buffers[key] = buffer
                     stream.partition_refs[partition] += 1
                 buffer.chunks.append((arrival, members))
+                if tracked is not None:
+                    buffer.ids.append(_run(tracked, positions.get(partition), len(members)))
                 buffer.count += len(members)
                 buffer.size += sum(map(len, members))
                 if buffer.gzip is not None:
@@ -279,6 +350,8 @@ class DeliveryEngine:
                     buffer = _Buffer(None, PROCESSING_FAILED, arrival)
                     stream.buffers[key] = buffer
                 buffer.failures.extend(failures)
+                if tracked is not None:
+                    buffer.ids.append(_run(tracked, positions.get(_FAILED), len(failures)))
                 buffer.count += len(failures)
                 buffer.size += sum(len(f.data) for f in failures)
                 if buffer.size >= config.size_bytes:
@@ -366,23 +439,35 @@ class DeliveryEngine:
     # --- processing --------------------------------------------------------------------------
 
     def _process(
-        self, stream: _Stream, records: Sequence[bytes], arrival: float
-    ) -> tuple[dict[Partition, list[bytes]], list[FailedRecord]]:
+        self, stream: _Stream, records: Sequence[bytes], arrival: float, track: bool = False
+    ) -> tuple[dict[Partition, list[bytes]], list[FailedRecord], dict[Any, list[int]]]:
+        """Records by partition, the failures, and (``track``) each group's positions in
+        ``records`` (key ``_FAILED`` for the failures; a group without an entry is all of
+        them, in order)."""
         failures: list[FailedRecord] = []
+        positions: dict[Any, list[int]] = {}
         if stream.extractor is None:
-            return {None: list(records)}, failures
+            return {None: list(records)}, failures, positions
         groups: dict[Partition, list[bytes]] = {}
         records, results = stream.extractor.partition(records)
-        for record, result in zip(records, results, strict=True):
+        for i, (record, result) in enumerate(zip(records, results, strict=True)):
+            key: Any = result
             if isinstance(result, ExtractionFailure):
+                key = _FAILED
                 failures.append(FailedRecord(record, arrival, result.code, result.message))
-                continue
-            members = groups.get(result)
-            if members is None:
-                groups[result] = [record]
             else:
-                members.append(record)
-        return groups, failures
+                members = groups.get(result)
+                if members is None:
+                    groups[result] = [record]
+                else:
+                    members.append(record)
+            if track:
+                where = positions.get(key)
+                if where is None:
+                    positions[key] = [i]
+                else:
+                    where.append(i)
+        return groups, failures, positions
 
     def _new_partition_problem(
         self, stream: _Stream, partition: tuple[str, ...], arrival: float
@@ -494,7 +579,13 @@ class DeliveryEngine:
             del stream.partition_refs[partition]
 
     def _attempt(self, stream: _Stream, write: _Write) -> bool:
+        journal = self.journal
         try:
+            if journal is not None and write.ids is not None and not write.intent_logged:
+                # Logged before the PUT: at replay, the object's existence decides whether
+                # these records are delivered (exactly once either way).
+                journal.delivering(stream.name, write.obj.bucket, write.obj.key, write.ids)
+                write.intent_logged = True
             self._sink(write.obj)
         except Exception as error:  # any sink failure: keep the object, retry later
             with self._lock:
@@ -517,6 +608,8 @@ class DeliveryEngine:
                 counters["error_objects"] += 1
             if write.delivered:
                 self._release(stream, write.partition)
+        if journal is not None and write.ids is not None:
+            journal.delivered(stream.name, write.ids)
         if write.log is not None:
             self._log(stream, *write.log)
         return True
@@ -551,6 +644,7 @@ class DeliveryEngine:
         error_type: str,
         oldest: float,
         catalog: dict[str, Any] | None = None,
+        ids: list[IdRun] | None = None,
     ) -> _Write:
         config = stream.config
         now = self._clock()
@@ -568,13 +662,17 @@ class DeliveryEngine:
             first.code,
             f"{len(failures)} record(s) delivered to the error output: {first.message}",
         )
-        return _Write(obj, 0, len(failures), None, log)
+        return _Write(obj, 0, len(failures), None, log, ids)
 
     def _render(self, stream: _Stream, batch: _Buffer) -> list[_Write]:
         """Turn a detached buffer into objects; never raises, never loses a record."""
         try:
             if batch.error_type is not None:
-                return [self._error_write(stream, batch.failures, batch.error_type, batch.oldest)]
+                return [
+                    self._error_write(
+                        stream, batch.failures, batch.error_type, batch.oldest, ids=_ids(batch)
+                    )
+                ]
             return self._render_data(stream, batch)
         except Exception as error:  # a bug or an unexpected library error: keep the records
             failures = list(batch.failures) or [
@@ -583,7 +681,7 @@ class DeliveryEngine:
                 for record in members
             ]
             error_type = batch.error_type or PROCESSING_FAILED
-            return [self._error_write(stream, failures, error_type, batch.oldest)]
+            return [self._error_write(stream, failures, error_type, batch.oldest, ids=_ids(batch))]
 
     def _render_data(self, stream: _Stream, batch: _Buffer) -> list[_Write]:
         config = stream.config
@@ -611,13 +709,21 @@ class DeliveryEngine:
                 ]
                 return [
                     self._error_write(
-                        stream, failures, FORMAT_CONVERSION_FAILED, batch.oldest, catalog
+                        stream,
+                        failures,
+                        FORMAT_CONVERSION_FAILED,
+                        batch.oldest,
+                        catalog,
+                        ids=_ids(batch),
                     )
                 ]
+            kept, failed = _ids(batch), None
+            if kept is not None and result.failures:
+                kept, failed = split_runs(kept, sorted(f.index for f in result.failures))
             if result.body is not None:
                 extension = config.file_extension or converter.extension
                 obj = S3Object(config.bucket, prefix + name + extension, result.body, CONTENT_TYPE)
-                writes.append(_Write(obj, result.converted, 0, batch.partition))
+                writes.append(_Write(obj, result.converted, 0, batch.partition, ids=kept))
             if result.failures:
                 arrivals = [arrival for arrival, members in batch.chunks for _ in members]
                 failures = [
@@ -626,7 +732,7 @@ class DeliveryEngine:
                 ]
                 writes.append(
                     self._error_write(
-                        stream, failures, FORMAT_CONVERSION_FAILED, batch.oldest, catalog
+                        stream, failures, FORMAT_CONVERSION_FAILED, batch.oldest, catalog, failed
                     )
                 )
             return writes
@@ -645,7 +751,7 @@ class DeliveryEngine:
             packed.content_encoding,
         )
         count = sum(len(members) for _, members in batch.chunks)
-        return [_Write(obj, count, 0, batch.partition)]
+        return [_Write(obj, count, 0, batch.partition, ids=_ids(batch))]
 
     @staticmethod
     def _piece(config: StreamConfig, members: list[bytes]) -> bytes:
