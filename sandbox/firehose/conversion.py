@@ -17,7 +17,19 @@ Amazon Data Firehose"):
 
 A record that is not JSON fails with ``DataFormatConversion.ParseError``; one whose values do
 not fit the schema with ``DataFormatConversion.MalformedData``; both go to the error output
-(``format-conversion-failed``) one by one while the rest of the batch converts.
+(``format-conversion-failed``) one by one while the rest of the batch converts. A record no
+code path expects (nested too deep for the parser, a value Arrow refuses) fails the same way,
+alone: a chunk that raises anything unexpected is converted again record by record, and only
+the records that fail on their own go to the error output.
+
+``NaN``, ``Infinity`` and ``-Infinity`` (not JSON, RFC 8259, but accepted by Python's parser):
+the HiveJsonSerDe reads records with Jackson, whose ``ALLOW_NON_NUMERIC_NUMBERS`` feature is
+off by default, so such a record fails as malformed JSON ("Non-standard token 'NaN': enable
+JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow"); the OpenXJsonSerDe reads them with
+its bundled org.json tokenizer, which keeps any unquoted token that is not ``true``, ``false``
+or ``null`` as a string (``JSONObject.stringToValue``), so they are the strings ``"NaN"``...,
+coerced like any other string (a ``double`` column parses them, as Java's
+``Double.parseDouble`` does; an ``int`` column refuses them).
 
 Timestamps accepted by default (both SerDes): ``yyyy-[M]M-[d]d[ HH:mm:ss[.f{1,9}]]`` with a
 space or an ISO ``T`` (optionally ``Z``), and epoch numbers (seconds below 1e12, milliseconds
@@ -62,7 +74,6 @@ __all__ = [
     "Converter",
 ]
 
-_DECODER = json.JSONDecoder()
 CHUNK_RECORDS = 16_384
 PARSE_ERROR = "DataFormatConversion.ParseError"
 MALFORMED_DATA = "DataFormatConversion.MalformedData"
@@ -74,7 +85,25 @@ class _Malformed(ValueError):
     """A value does not fit its column (the message follows AWS's 'Data does not match')."""
 
 
-_COERCION_ERRORS = (_Malformed, ValueError, TypeError, OverflowError, decimal.DecimalException)
+_COERCION_ERRORS = (
+    _Malformed,
+    ValueError,
+    TypeError,
+    OverflowError,
+    RecursionError,  # json.dumps of a value nested too deep for a string column
+    decimal.DecimalException,
+)
+
+
+def _hive_constant(token: str) -> Any:
+    raise ValueError(
+        f"Non-standard token '{token}': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS "
+        "to allow"
+    )
+
+
+def _openx_constant(token: str) -> Any:
+    return token  # org.json keeps an unquoted token as a string
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +421,9 @@ class Converter:
             self.dots_to_underscores = bool(
                 _option(openx, "ConvertDotsInJsonKeysToUnderscores", False)
             )
+        self._decoder = json.JSONDecoder(
+            parse_constant=_openx_constant if self.rules.lenient else _hive_constant
+        )
         self.parquet = serializer.get("ParquetSerDe")
         self.orc = serializer.get("OrcSerDe")
         self.extension = ".orc" if self.orc is not None and self.parquet is None else ".parquet"
@@ -416,16 +448,11 @@ class Converter:
         # A chunk at a time, so that a 128 MiB buffer never exists as Python objects at once
         # (Arrow holds the converted columns far more compactly).
         for offset in range(0, len(records), CHUNK_RECORDS):
-            values, count = self._convert_chunk(
-                records[offset : offset + CHUNK_RECORDS], offset, plan, failures
+            arrays, count = self._chunk_arrays(
+                records[offset : offset + CHUNK_RECORDS], offset, plan, schema, failures
             )
             if count:
-                chunks.append(
-                    [
-                        pa.array(column, type=field.type)
-                        for column, field in zip(values, schema, strict=True)
-                    ]
-                )
+                chunks.append(arrays)
                 converted += count
         if converted == 0:
             return ConversionResult(None, 0, failures)
@@ -434,6 +461,44 @@ class Converter:
             schema=schema,
         )
         return ConversionResult(self._write(table), converted, failures)
+
+    def _chunk_arrays(
+        self,
+        records: Sequence[bytes],
+        offset: int,
+        plan: list[tuple[tuple[str, str, str], Coercer]],
+        schema: pa.Schema,
+        failures: list[ConversionFailure],
+    ) -> tuple[list[pa.Array], int]:
+        """One chunk's Arrow columns; anything unexpected is retried record by record, so that
+        one pathological record fails alone and never takes its chunk (or buffer) down."""
+        found: list[ConversionFailure] = []
+        try:
+            values, count = self._convert_chunk(records, offset, plan, found)
+            arrays = (
+                [pa.array(c, type=f.type) for c, f in zip(values, schema, strict=True)]
+                if count
+                else []
+            )
+        except Exception as error:
+            if len(records) == 1:
+                failures.append(
+                    ConversionFailure(
+                        offset, MALFORMED_DATA, f"Data does not match the schema. {error}"
+                    )
+                )
+                return [], 0
+            pieces: list[list[pa.Array]] = []
+            for i, record in enumerate(records):
+                piece, one = self._chunk_arrays([record], offset + i, plan, schema, failures)
+                if one:
+                    pieces.append(piece)
+            if not pieces:
+                return [], 0
+            columns = [pa.concat_arrays([p[k] for p in pieces]) for k in range(len(schema))]
+            return columns, len(pieces)
+        failures.extend(found)
+        return arrays, count
 
     def _convert_chunk(
         self,
@@ -494,7 +559,7 @@ class Converter:
         """The records that are JSON objects, and their indexes; the others become failures."""
         documents: list[dict[str, Any]] = []
         positions: list[int] = []
-        decode = _DECODER.decode
+        decode = self._decoder.decode
         for index, record in enumerate(records, offset):
             try:
                 # json.loads(bytes) decodes as UTF-8 (surrogatepass) whenever the text starts
@@ -502,8 +567,8 @@ class Converter:
                 if record[:1] == b"{" and record[1:2] != b"\x00":
                     document = decode(record.decode("utf-8", "surrogatepass"))
                 else:
-                    document = json.loads(record)
-            except (ValueError, UnicodeDecodeError) as error:
+                    document = json.loads(record, parse_constant=self._decoder.parse_constant)
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:
                 failures.append(
                     ConversionFailure(index, PARSE_ERROR, f"Encountered malformed JSON. {error}")
                 )

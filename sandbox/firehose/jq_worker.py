@@ -171,11 +171,15 @@ def main() -> None:
             program = programs[query] = compile_query(query)
         try:
             answer: tuple[str, Any] = ("ok", program.input_text(text).all())
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
+            # RecursionError: a result nested too deep for Python; the caller splits the batch
+            # on "error" as it does for a parse error, so the record that causes it fails alone.
             answer = ("error", str(error))
         try:
             _write(stdout, answer)
-        except (OSError, ValueError):
+        except ValueError as error:  # marshal: "object too deeply nested to marshal"
+            _write(stdout, ("error", str(error)))
+        except OSError:
             return
 
 

@@ -35,7 +35,7 @@ newer jq (1.7+), whose builtins are a superset of 1.6's.
 
 from __future__ import annotations
 
-import json
+import decimal
 import re
 import threading
 from collections import OrderedDict
@@ -144,8 +144,38 @@ def _scalar(value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return json.dumps(value)
+        return jq_number(value)
     return None
+
+
+def jq_number(value: float) -> str:
+    """A number as jq 1.6 prints it (the version the developer guide names).
+
+    jq holds every number as an IEEE double and prints it with ``jvp_dtoa_fmt`` (jq's
+    ``src/jv_dtoa.c``): the shortest digits that read back to the same double, in exponent
+    form when the decimal point is more than 15 places past them or before ``1e-4``
+    (``1.5e+308``, ``1e-05``), else positional (``123456789012345680000000000000``). The
+    ``jq`` binding returns integral doubles as exact Python ints (1.5e308 as a 309-digit
+    int), which is not what jq prints.
+    """
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return "null"  # jq prints nan as null; infinities cannot come out of its parser
+    if number == 0:
+        return "-0" if str(number).startswith("-") else "0"
+    sign, digit_tuple, exponent = decimal.Decimal(repr(number)).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    point = len(digits) + int(exponent)  # the decimal point's place after the first digit
+    prefix = "-" if sign else ""
+    if point <= -4 or point > len(digits) + 15:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        power = point - 1
+        return f"{prefix}{mantissa}e{'+' if power >= 0 else '-'}{abs(power):02d}"
+    if point <= 0:
+        return f"{prefix}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return prefix + digits + "0" * (point - len(digits))
+    return f"{prefix}{digits[:point]}.{digits[point:]}"
 
 
 class MetadataExtractor:
@@ -218,7 +248,10 @@ class MetadataExtractor:
             return
         try:
             outputs = self._run(text)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # jq refused the text, or its result is nested too deep to become Python values
+            # (a query that returns the record, on a record nested thousands deep): split, so
+            # that only the record that causes it fails.
             outputs = None
         if outputs is not None and self._aligned(outputs, indexes):
             for index, value in outputs:
