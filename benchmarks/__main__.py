@@ -6,6 +6,9 @@ and prints the Markdown. Every LocalStack it needs is started on a free loopback
 own state folder under ``bench/state/`` and stopped at the end. ``--sessions`` scales it down;
 ``--only``/``--skip`` choose stages. Exit 1 when a stage failed (the others are still reported).
 
+``athena``: Athena's API on the sandbox's endpoint (SELECT 1, the pack through the API next to the
+engine alone, 100k-row paging, ingest while 4 clients run the pack).
+
 Example: .venv/bin/python -m benchmarks --sessions 20000 --runs 2
 """
 
@@ -28,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import stages  # noqa: E402
 from benchmarks.report import evaluate_targets, render_markdown  # noqa: E402
 
-STAGES = ("generator", "sandbox", "queries", "engine", "baseline", "cold-start")
+STAGES = ("generator", "sandbox", "queries", "athena", "engine", "baseline", "cold-start")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -68,7 +71,7 @@ def ingest_and_query(
     deployed = None
     with contextlib.ExitStack() as stack:
         sandbox = None
-        if {"sandbox", "queries", "engine"} & set(wanted):
+        if {"sandbox", "queries", "athena", "engine"} & set(wanted):
             sandbox = stack.enter_context(stages.sandbox_instance(state_root, echo))
             deployed = stages.deployed_destinations(*sandbox)
         plain = None
@@ -77,8 +80,9 @@ def ingest_and_query(
             plain = plain_stack.enter_context(stages.plain_instance(state_root, echo))
             stages.baseline_setup(plain)
         echo("[ingest: sandbox, baseline and engine-alone runs alternated]")
-        # The query pack alone still needs one ingest to have a lake.
-        sandbox_runs = args.runs if "sandbox" in wanted else (1 if "queries" in wanted else 0)
+        # The query pack and the API alone still need one ingest to have a lake.
+        needs_lake = bool({"queries", "athena"} & set(wanted))
+        sandbox_runs = args.runs if "sandbox" in wanted else (1 if needs_lake else 0)
         baseline_runs = (args.baseline_runs or args.runs) if plain else 0
         engine_runs = args.runs if "engine" in wanted else 0
         results: dict[str, list[dict[str, Any]]] = {"sandbox": [], "baseline": [], "engine": []}
@@ -137,6 +141,15 @@ def ingest_and_query(
             except Exception as exc:
                 errors["queries"] = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
+        if "athena" in wanted and sandbox is not None and results["sandbox"]:
+            echo("[athena: the API on the sandbox's endpoint]")
+            try:
+                doc["athena_api"] = stages.athena_api(*sandbox, args.runs, echo)
+                # Last: it grows the lake (a second ingest while the pack runs).
+                doc["mixed_load"] = stages.mixed_load(*sandbox, records, args.concurrency, echo)
+            except Exception as exc:
+                errors["athena"] = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     if manifest is not None:
         doc["events"] = read_manifest(data).events_total
 
-    if records is not None and {"sandbox", "queries", "baseline", "engine"} & set(wanted):
+    if records is not None and {"sandbox", "queries", "athena", "baseline", "engine"} & set(wanted):
         try:
             ingest_and_query(args, wanted, records, manifest, state_root, doc, echo)
         except Exception as exc:

@@ -1,4 +1,4 @@
-"""The pure half of ``make bench``: medians, ratios, the targets of issue 6 and the tables.
+"""The pure half of ``make bench``: medians, ratios, the targets of issues 6 and 13 and the tables.
 
 Everything here works on plain dicts (the JSON document the bench writes), so it is tested
 without LocalStack and the Markdown in ``docs/performance.md`` can be regenerated from a saved
@@ -154,6 +154,7 @@ def evaluate_targets(doc: dict[str, Any]) -> list[Target]:
             None if cold is None else cold < 30,
         )
     )
+    targets += _athena_targets(doc)
     rss = _get(doc, "ingest_sandbox", "peak_rss_bytes")
     targets.append(
         Target(
@@ -161,6 +162,73 @@ def evaluate_targets(doc: dict[str, Any]) -> list[Target]:
             "< 1.5 GB",
             _fmt(rss / 1e9 if rss else None, " GB", 2),
             None if rss is None else rss < 1.5e9,
+        )
+    )
+    return targets
+
+
+def pack_overheads(doc: dict[str, Any]) -> list[tuple[str, float, float, float]]:
+    """(query/table, API s, engine-alone s, allowed s) for each pack query measured both ways;
+    allowed is issue 13's budget, engine + 10% + 50 ms."""
+    rows = []
+    for name, by_label in (_get(doc, "athena_api", "pack") or {}).items():
+        api, engine = by_label.get("api"), by_label.get("engine")
+        if api is not None and engine is not None:
+            rows.append((name, float(api), float(engine), float(engine) * 1.1 + 0.05))
+    return rows
+
+
+def _athena_targets(doc: dict[str, Any]) -> list[Target]:
+    """Issue 13's targets: the API's latency, overhead, paging and ingest under query load."""
+    targets = []
+    select1 = _get(doc, "athena_api", "select1_ms")
+    real = _get(doc, "athena_api", "real_athena_seconds") or 1.0
+    faster = ratio(real * 1000, select1)
+    targets.append(
+        Target(
+            "SELECT 1 through the API (boto3, submit to results)",
+            "median <= 30 ms",
+            _fmt(select1, " ms", 1)
+            + (f" ({faster:,.0f}x less than real Athena's ~{real:g} s)" if faster else ""),
+            None if select1 is None else select1 <= 30,
+        )
+    )
+    overheads = pack_overheads(doc)
+    worst = max(overheads, key=lambda r: r[1] - r[3], default=None)
+    targets.append(
+        Target(
+            "pack through the API vs the engine alone",
+            "<= +10% + 50 ms per query",
+            "-"
+            if worst is None
+            else f"worst {worst[0]}: {worst[1]:.3f} s vs {worst[2]:.3f} s "
+            f"(allowed {worst[3]:.3f} s); {sum(a <= b for _, a, _, b in overheads)}"
+            f"/{len(overheads)} within",
+            None if worst is None else all(a <= b for _, a, _, b in overheads),
+        )
+    )
+    paging = _get(doc, "athena_api", "pagination", "rows_per_s")
+    targets.append(
+        Target(
+            "GetQueryResults paging, 100k rows (boto3)",
+            ">= 100,000 rows/s",
+            _fmt(paging, " rows/s"),
+            None if paging is None else paging >= 100_000,
+        )
+    )
+    mixed = doc.get("mixed_load") or {}
+    share = mixed.get("ratio")
+    errors = mixed.get("errors") or []
+    targets.append(
+        Target(
+            f"ingest while {mixed.get('clients', 4)} clients run the pack through the API",
+            ">= 70% of ingest alone, no query error",
+            "-"
+            if share is None
+            else f"{share:.0%} ({_fmt(mixed.get('loaded_records_per_s'))} vs "
+            f"{_fmt(mixed.get('alone_records_per_s'))} records/s), {mixed.get('queries', 0)} "
+            f"queries, {len(errors)} errors",
+            None if share is None else share >= 0.7 and not errors,
         )
     )
     return targets
@@ -295,9 +363,35 @@ def render_markdown(doc: dict[str, Any]) -> str:
                 right=(1, 2, 3, 4, 5),
             ),
         ]
+    overheads = pack_overheads(doc)
+    if overheads:
+        api = doc.get("athena_api") or {}
+        parts += [
+            "",
+            f"Athena's API on the sandbox's endpoint (boto3): SELECT 1 median "
+            f"{_fmt(api.get('select1_ms'), ' ms', 1)} "
+            f"(p90 {_fmt(api.get('select1_p90_ms'), ' ms', 1)}, "
+            f"{api.get('select1_runs', '?')} runs); the pack through the API and in the engine "
+            f"alone, the same statements alternated, median of {api.get('pack_runs', '?')} runs:",
+            "",
+            markdown_table(
+                ["query/table", "API", "engine alone", "overhead", "budget"],
+                [
+                    [
+                        name,
+                        f"{a:.3f} s",
+                        f"{e:.3f} s",
+                        f"{(a - e) * 1000:+.0f} ms",
+                        f"{(b - e) * 1000:+.0f} ms",
+                    ]
+                    for name, a, e, b in overheads
+                ],
+                right=(1, 2, 3, 4),
+            ),
+        ]
     parts += [
         "",
-        "Targets (issue 6):",
+        "Targets (issues 6 and 13):",
         "",
         markdown_table(
             ["target", "goal", "measured (median)", "verdict"],

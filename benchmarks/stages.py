@@ -13,6 +13,7 @@ import platform
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -415,3 +416,195 @@ def cold_start(root: Path, runs: int, echo: Echo) -> dict[str, Any]:
 
 def load_records(path: Path) -> Records:
     return read_records(path, "send", False)
+
+
+# --- Athena's API (issue 13) -----------------------------------------------------------------
+
+# Real Athena's queueing and planning before a query's own work: "about a second per query"
+# (issue 13). No AWS page found gives a number; the statistics that make it up are named in the
+# Athena API reference, "QueryRuntimeStatisticsTimeline" (QueryQueueTimeInMillis,
+# ServicePreProcessingTimeInMillis, QueryPlanningTimeInMillis).
+REAL_ATHENA_SECONDS = 1.0
+PAGINATION_ROWS = 100_000
+MIXED_CLIENTS = 4
+
+
+class _Timed:
+    """An engine whose every ``execute`` is timed from the caller's side (wall clock)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.seconds: list[float] = []
+
+    def execute(self, sql: str) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.engine.execute(sql)
+        finally:
+            self.seconds.append(time.perf_counter() - started)
+
+
+def _sandbox_athena(settings: Settings, outputs: Any) -> Any:
+    from sandbox.query.engine.athena import AthenaEngine
+
+    return AthenaEngine.for_sandbox(
+        settings, workgroup=outputs.workgroup, database=outputs.database
+    )
+
+
+def athena_api(settings: Settings, outputs: Any, runs: int, echo: Echo) -> dict[str, Any]:
+    """``SELECT 1`` through the API, the pack through the API next to the engine alone (the
+    same statements, alternated), and GetQueryResults paging 100k rows, all with boto3."""
+    from sandbox.query import Session
+    from sandbox.query.analysis.pack import load_pack, run_pack
+
+    api = _sandbox_athena(settings, outputs)
+    for _ in range(3):  # warm-up: connections, the engine's first session
+        api.execute("SELECT 1")
+    select1: list[float] = []
+    for _ in range(max(30, 30 * runs)):
+        started = time.perf_counter()
+        api.execute("SELECT 1")
+        select1.append(time.perf_counter() - started)
+    select1_ms = statistics.median(select1) * 1000
+    echo(f"  SELECT 1 through the API: median {select1_ms:.1f} ms")
+
+    tables = {"json": outputs.json_table, "parquet": outputs.parquet_table}
+    pack = load_pack()
+    per_query: dict[str, dict[str, list[float]]] = {}
+    with Session(settings, database=outputs.database) as session:
+        for table in tables.values():
+            api.execute(f"MSCK REPAIR TABLE {table}")
+        for run in range(runs):
+            for label, engine in (("api", api), ("engine", session)):
+                timed = _Timed(engine)
+
+                def record(pack_run: Any, label: str = label, timed: _Timed = timed) -> None:
+                    if pack_run.error:
+                        raise PlatformError(
+                            f"{label}: query {pack_run.query.name} on {pack_run.table}: "
+                            f"{pack_run.error}"
+                        )
+                    # The run's own statement was the last one (SHOW PARTITIONS comes before).
+                    name = f"{pack_run.query.name}/{pack_run.label}"
+                    per_query.setdefault(name, {}).setdefault(label, []).append(timed.seconds[-1])
+
+                run_pack(timed, tables, pack, on_run=record)
+            echo(f"  pack through the API and in the engine alone, run {run + 1}/{runs} done")
+    pack_rows = {
+        name: {label: median(values) for label, values in by_label.items()}
+        for name, by_label in per_query.items()
+    }
+    return {
+        "select1_ms": select1_ms,
+        "select1_p90_ms": sorted(select1)[int(len(select1) * 0.9)] * 1000,
+        "select1_runs": len(select1),
+        "real_athena_seconds": REAL_ATHENA_SECONDS,
+        "pack": pack_rows,
+        "pack_runs": runs,
+        "pagination": _pagination(settings, outputs),
+    }
+
+
+def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
+    """Rows/s of paging through a 100k-row result with boto3's GetQueryResults paginator."""
+    athena = settings.client("athena")
+    sql = (
+        f"SELECT x, CAST(x AS varchar) AS text FROM UNNEST(sequence(1, {PAGINATION_ROWS})) AS t(x)"
+    )
+    query_id = athena.start_query_execution(
+        QueryString=sql,
+        WorkGroup=outputs.workgroup,
+        QueryExecutionContext={"Database": outputs.database},
+    )["QueryExecutionId"]
+    deadline = time.monotonic() + 300
+    while True:
+        status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
+        if status["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            break
+        if time.monotonic() > deadline:
+            raise PlatformError(f"the {PAGINATION_ROWS:,}-row query did not finish in 300 s")
+        time.sleep(0.01)
+    if status["State"] != "SUCCEEDED":
+        raise PlatformError(f"the {PAGINATION_ROWS:,}-row query {status['State']}: {status}")
+    started = time.perf_counter()
+    rows = pages = 0
+    paginator = athena.get_paginator("get_query_results")
+    for page in paginator.paginate(QueryExecutionId=query_id, PaginationConfig={"PageSize": 1000}):
+        rows += len(page["ResultSet"]["Rows"])
+        pages += 1
+    seconds = time.perf_counter() - started
+    rows -= 1  # the header row
+    if rows != PAGINATION_ROWS:
+        raise PlatformError(f"paged {rows} rows, expected {PAGINATION_ROWS}")
+    return {"rows": rows, "pages": pages, "seconds": seconds, "rows_per_s": rows / seconds}
+
+
+def _ingest_once(
+    settings: Settings, outputs: Any, records: Records, concurrency: int
+) -> dict[str, Any]:
+    """Send every record to both streams and flush (the lake is kept: queries may read it)."""
+    streams = [outputs.json_stream, outputs.parquet_stream]
+    started = time.perf_counter()
+    sent = _send(settings, streams, records, concurrency)
+    admin.flush(settings)
+    seconds = time.perf_counter() - started
+    return {"records": sent["sent"], "seconds": seconds, "records_per_s": sent["sent"] / seconds}
+
+
+def mixed_load(
+    settings: Settings, outputs: Any, records: Records, concurrency: int, echo: Echo
+) -> dict[str, Any]:
+    """Ingest alone, then the same ingest while 4 clients run the pack through the API in a
+    loop: records/s of both, and the clients' queries and errors."""
+    import threading
+
+    from sandbox.query.analysis.pack import load_pack, pick_partition, render
+
+    tables = {"json": outputs.json_table, "parquet": outputs.parquet_table}
+    pack = load_pack()
+    alone = _ingest_once(settings, outputs, records, concurrency)
+    echo(f"  ingest alone: {alone['records_per_s']:,.0f} records/s")
+    stop = threading.Event()
+    done = [0] * MIXED_CLIENTS
+    errors: list[str] = []
+    seconds: list[float] = []
+
+    def client(index: int) -> None:
+        engine = _Timed(_sandbox_athena(settings, outputs))
+        try:
+            partitions = {t: pick_partition(engine, t) for t in tables.values()}
+            while not stop.is_set():
+                for query in pack:
+                    for table in tables.values():
+                        if stop.is_set():
+                            return
+                        engine.execute(render(query, {"table": table, **partitions[table]}))
+                        done[index] += 1
+        except Exception as exc:  # every failure counts: the target is no query error
+            errors.append(f"client {index}: {type(exc).__name__}: {exc}")
+        finally:
+            seconds.extend(engine.seconds)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(MIXED_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    try:
+        loaded = _ingest_once(settings, outputs, records, concurrency)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=600)
+    echo(
+        f"  ingest with {MIXED_CLIENTS} pack clients: {loaded['records_per_s']:,.0f} records/s, "
+        f"{sum(done)} queries, {len(errors)} errors"
+    )
+    return {
+        "clients": MIXED_CLIENTS,
+        "alone_records_per_s": alone["records_per_s"],
+        "loaded_records_per_s": loaded["records_per_s"],
+        "ratio": loaded["records_per_s"] / alone["records_per_s"],
+        "queries": sum(done),
+        "query_median_seconds": median(seconds),
+        "errors": errors,
+    }
