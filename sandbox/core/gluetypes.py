@@ -11,7 +11,9 @@ with visitors:
 - :func:`to_arrow`: the Arrow type the Firehose record format conversion writes;
 - :func:`to_duckdb`: the DuckDB type SQL of the query stage's views and casts;
 - :func:`to_athena`: the ``ColumnInfo`` Type/Precision/Scale/CaseSensitive Athena's
-  ``GetQueryResults`` reports for a column of that type.
+  ``GetQueryResults`` reports for a column of that type;
+- :func:`parse_duckdb_type`: the other way in, a DuckDB result column's type as a tree, so a
+  query's result is typed (and formatted) for Athena's API the same way as a table's column.
 
 The grammar follows Hive's ``TypeInfoUtils`` (which Firehose's SerDes and Athena's Hive connector
 parse Glue types with) and "Data types in Amazon Athena" (Athena user guide):
@@ -58,6 +60,7 @@ __all__ = [
     "Primitive",
     "StructField",
     "StructType",
+    "parse_duckdb_type",
     "parse_glue_type",
     "to_arrow",
     "to_athena",
@@ -527,3 +530,158 @@ class _ToAthena(GlueTypeVisitor[AthenaColumnType]):
 def to_athena(node: GlueType) -> AthenaColumnType:
     """Athena's result type for a column of this Glue type: ``int`` -> ``integer``, 10, 0."""
     return visit(node, _ToAthena())
+
+
+# --- DuckDB types back to the tree ---------------------------------------------------------
+
+# DuckDB's names for the tree's primitives (``duckdb_types()``), after its aliases; the unsigned
+# and 128-bit integers become the narrowest signed type that holds them, except HUGEINT, which
+# is what DuckDB's sum() of integers returns where Trino's returns bigint.
+_FROM_DUCKDB = {
+    "VARCHAR": "string",
+    "ENUM": "string",
+    "BOOLEAN": "boolean",
+    "TINYINT": "tinyint",
+    "UTINYINT": "smallint",
+    "SMALLINT": "smallint",
+    "USMALLINT": "int",
+    "INTEGER": "int",
+    "UINTEGER": "bigint",
+    "BIGINT": "bigint",
+    "UBIGINT": "bigint",
+    "HUGEINT": "bigint",
+    "UHUGEINT": "bigint",
+    "FLOAT": "float",
+    "DOUBLE": "double",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "BLOB": "binary",
+}
+_DUCK_TOKEN = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|[A-Za-z_][\w$]*|\d+|\S')
+
+
+def parse_duckdb_type(text: str, *, lenient: bool = False) -> GlueType:
+    """The tree of a DuckDB result type such as ``STRUCT(a INTEGER, b VARCHAR[])``.
+
+    Types Glue cannot declare (``TIMESTAMP WITH TIME ZONE``, ``TIME``, ``JSON``, ``UUID``,
+    ``INTERVAL``, ``NULL``, ``UNION``...) raise :class:`GlueTypeError`, or with ``lenient``
+    become ``string`` (what a client sees of them inside an array, map or row).
+    """
+    return _DuckParser(text, lenient).parse()
+
+
+class _DuckParser:
+    def __init__(self, text: str, lenient: bool) -> None:
+        self.text = text
+        self.lenient = lenient
+        self.tokens = _DUCK_TOKEN.findall(text)
+        self.i = 0
+
+    def error(self) -> GlueTypeError:
+        return GlueTypeError(f"DuckDB type {self.text!r} has no Glue type")
+
+    def peek(self) -> str:
+        return self.tokens[self.i] if self.i < len(self.tokens) else ""
+
+    def take(self) -> str:
+        token = self.peek()
+        if not token:
+            raise self.error()
+        self.i += 1
+        return token
+
+    def expect(self, token: str) -> None:
+        if self.take() != token:
+            raise self.error()
+
+    def parse(self) -> GlueType:
+        node = self.type_()
+        if self.i != len(self.tokens):
+            raise self.error()
+        return node
+
+    def type_(self) -> GlueType:
+        node = self.base()
+        while self.peek() == "[":  # LIST (``T[]``) and ARRAY (``T[3]``)
+            self.take()
+            if self.peek().isdigit():
+                self.take()
+            self.expect("]")
+            node = ArrayType(node)
+        return node
+
+    def base(self) -> GlueType:
+        name = self.take().upper()
+        if name == "STRUCT":
+            return self.struct_()
+        if name == "MAP":
+            self.expect("(")
+            key = self.type_()
+            self.expect(",")
+            value = self.type_()
+            self.expect(")")
+            return MapType(key, value)
+        if name in ("LIST", "ARRAY") and self.peek() == "(":
+            self.take()
+            element = self.type_()
+            self.expect(")")
+            return ArrayType(element)
+        if name in ("DECIMAL", "NUMERIC"):
+            return self.decimal_()
+        if name == "ENUM":
+            self.skip_parentheses()
+        if name == "TIMESTAMP" and self.peek().upper() == "WITH":
+            for word in ("WITH", "TIME", "ZONE"):
+                if self.take().upper() != word:
+                    raise self.error()
+            name = "TIMESTAMPTZ"
+        if name == "TIME" and self.peek().upper() == "WITH":
+            for word in ("WITH", "TIME", "ZONE"):
+                if self.take().upper() != word:
+                    raise self.error()
+        primitive = _FROM_DUCKDB.get(name)
+        if primitive is None:
+            if self.peek() == "(":
+                self.skip_parentheses()
+            if not self.lenient:
+                raise self.error()
+            primitive = "string"
+        return Primitive(primitive)
+
+    def skip_parentheses(self) -> None:
+        self.expect("(")
+        depth = 1
+        while depth:
+            token = self.take()
+            depth += {"(": 1, ")": -1}.get(token, 0)
+
+    def decimal_(self) -> DecimalType:
+        if self.peek() != "(":
+            return DecimalType(18, 3)  # DuckDB's DECIMAL without parameters
+        self.take()
+        precision = self.take()
+        scale = "0"
+        if self.peek() == ",":
+            self.take()
+            scale = self.take()
+        self.expect(")")
+        if not (precision.isdigit() and scale.isdigit()):
+            raise self.error()
+        return DecimalType(int(precision), int(scale))
+
+    def struct_(self) -> StructType:
+        self.expect("(")
+        fields: list[StructField] = []
+        while True:
+            name = self.take()
+            if name.startswith('"'):
+                name = name[1:-1].replace('""', '"')
+            fields.append(StructField(name, self.type_()))
+            separator = self.take()
+            if separator == ")":
+                return StructType(tuple(fields))
+            if separator != ",":
+                raise self.error()
