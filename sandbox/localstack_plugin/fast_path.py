@@ -13,7 +13,10 @@ the plain, well-formed calls directly and leaves everything else to the normal c
   delivers: ``POST``, ``X-Amz-Target: Firehose_20150804.PutRecordBatch``, an AWS SigV4
   ``Authorization`` header whose credential scope names ``firehose``, a JSON object body with
   only ``DeliveryStreamName`` (a string) and ``Records`` (1 to 500 objects, each with only a
-  ``Data`` member holding strict base64), and the Firehose service running.
+  ``Data`` member holding canonical base64), a ``DeliveryStreamName`` the API's pattern and
+  length allow, and the Firehose service running. The name and blob rules are the stage's own
+  (:mod:`sandbox.firehose.request_validation`): a call that breaks one is left to the chain,
+  where :mod:`~sandbox.localstack_plugin.firehose_requests` answers it with AWS's 400.
 - The records go through the provider's public entry point,
   ``SandboxFirehoseProvider.accept_batch`` (the same AWS limit checks, the same engine, the
   same answer), found through :func:`sandbox.localstack_plugin.runtime.current`. Anything the
@@ -34,8 +37,6 @@ covered: PutRecord (one record per call, nothing to gain).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import threading
@@ -43,6 +44,11 @@ from collections import Counter
 from typing import Any
 
 from sandbox.core.limits import MAX_BATCH_RECORDS
+from sandbox.firehose.request_validation import (
+    SerializationError,
+    decode_blob,
+    stream_name_violations,
+)
 from sandbox.localstack_plugin.runtime import current
 
 LOG = logging.getLogger(__name__)
@@ -63,7 +69,14 @@ def install() -> None:
             return
         from localstack.aws.handlers import preprocess_request
 
-        preprocess_request.append(handle_put_record_batch)
+        from sandbox.localstack_plugin import firehose_requests
+
+        # Before the request checks, which would parse every batch a second time.
+        handlers = preprocess_request.handlers
+        if firehose_requests.handle in handlers:
+            handlers.insert(handlers.index(firehose_requests.handle), handle_put_record_batch)
+        else:
+            preprocess_request.append(handle_put_record_batch)
         _installed = True
 
 
@@ -75,7 +88,7 @@ def _records(body: bytes) -> tuple[str, list[bytes]] | None:
     """The stream name and the decoded records of a plain, well-formed request body."""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(document, dict) or document.keys() != {"DeliveryStreamName", "Records"}:
         return None
@@ -84,7 +97,8 @@ def _records(body: bytes) -> tuple[str, list[bytes]] | None:
         return None
     if not 1 <= len(records) <= MAX_BATCH_RECORDS:  # more: the chain answers AWS's error
         return None
-    decode = base64.b64decode
+    if stream_name_violations(name):
+        return None
     data = []
     try:
         for record in records:
@@ -94,8 +108,8 @@ def _records(body: bytes) -> tuple[str, list[bytes]] | None:
             value = record.get("Data")
             if type(value) is not str:
                 return None
-            data.append(decode(value, validate=True))
-    except (binascii.Error, ValueError):
+            data.append(decode_blob(value))
+    except SerializationError:
         return None
     return name, data
 
