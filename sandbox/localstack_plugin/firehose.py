@@ -50,8 +50,11 @@ from sandbox.firehose.errors import (
     ConcurrentModificationError,
     InvalidArgumentError,
     ResourceNotFoundError,
+    ValidationError,
+    validation_message,
 )
 from sandbox.firehose.jq_worker import JqWorkers
+from sandbox.localstack_plugin import firehose_requests
 from sandbox.localstack_plugin.delivery import DeliveryEngines
 from sandbox.settings import PluginSettings
 
@@ -73,6 +76,24 @@ def aws_error(error: FirehoseError) -> ServiceException:
     return CommonServiceException(error.code, error.message, status_code=400)
 
 
+def _data(record: Any, path: str) -> bytes:
+    """A record's ``Data``; a missing one is AWS's ValidationException ("Required: Yes"), never
+    an empty record (``firehose_requests`` refuses it first; this holds for any other caller)."""
+    data = record.get("Data") if isinstance(record, dict) else None
+    if data is None:
+        raise aws_error(
+            ValidationError(
+                validation_message(
+                    [
+                        f"Value null at '{path}' failed to satisfy constraint: "
+                        "Member must not be null"
+                    ]
+                )
+            )
+        )
+    return data
+
+
 class SandboxFirehoseProvider(FirehoseProvider):
     """Firehose whose S3 delivery follows the AWS developer guide (see :mod:`sandbox.firehose`).
 
@@ -89,6 +110,9 @@ class SandboxFirehoseProvider(FirehoseProvider):
             workers = JqWorkers(settings.jq_workers) if settings.jq_workers > 0 else None
             engines = DeliveryEngines(jq_workers=workers)
         self.engines = engines
+        # Malformed Firehose requests get AWS's 400 before LocalStack's parser can answer 500
+        # (the PutRecordBatch short path, when installed, runs before this check).
+        firehose_requests.install()
 
     @property
     def jq_workers(self) -> JqWorkers | None:
@@ -244,7 +268,7 @@ class SandboxFirehoseProvider(FirehoseProvider):
         self, context: RequestContext, delivery_stream_name: str, record: Any, **kwargs: Any
     ) -> Any:
         encrypted = self._accept(
-            context, delivery_stream_name, [record.get("Data") or b""], single=True
+            context, delivery_stream_name, [_data(record, "record.data")], single=True
         )
         if encrypted is None:
             return super().put_record(context, delivery_stream_name, record, **kwargs)
@@ -253,7 +277,7 @@ class SandboxFirehoseProvider(FirehoseProvider):
     def put_record_batch(
         self, context: RequestContext, delivery_stream_name: str, records: list, **kwargs: Any
     ) -> Any:
-        data = [r.get("Data") or b"" for r in records]
+        data = [_data(r, f"records.{i}.member.data") for i, r in enumerate(records, start=1)]
         result = self.accept_batch(context, delivery_stream_name, data)
         if result is None:
             return super().put_record_batch(context, delivery_stream_name, records, **kwargs)
