@@ -352,3 +352,23 @@ def test_random_shapes_land_exactly_once_and_good_records_are_never_taken_down(
         assert delivered + errored == Counter(records)
         for record in must_deliver:
             assert delivered[record] == 1, record[:80]
+
+
+def test_nan_and_infinity_are_strings_for_the_openx_serde() -> None:
+    """OpenXJsonSerDe's org.json tokenizer keeps unquoted tokens as strings (stringToValue)."""
+    from sandbox.firehose.conversion import MALFORMED_DATA, Converter
+
+    converter = Converter(
+        {
+            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
+        }
+    )
+    columns = [("s", "string"), ("d", "double"), ("i", "int")]
+    result = converter.convert(
+        [b'{"s": NaN, "d": -Infinity}', b'{"s": "ok", "i": Infinity}'], columns
+    )
+    assert result.converted == 1 and result.body is not None
+    assert [(f.index, f.code) for f in result.failures] == [(1, MALFORMED_DATA)]
+    (row,) = pq.read_table(io.BytesIO(result.body)).to_pylist()
+    assert row["s"] == "NaN" and row["d"] == float("-inf") and row["i"] is None
