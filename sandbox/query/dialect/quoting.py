@@ -12,7 +12,7 @@ statements). Both accept any Python string:
 * NUL ends DuckDB's SQL text early, so a literal holding NUL is spelled as a concatenation,
   ``'a' || chr(0) || 'b'`` (an expression, valid wherever DuckDB takes a constant expression:
   SELECT lists, CAST, a table function's file list); an identifier cannot hold NUL and is
-  refused, as is a struct key (:func:`struct_key`);
+  refused, as is a struct key holding NUL (:func:`struct_key`), and so is an empty name;
 * lone surrogates (possible in JSON text, not in UTF-8) cannot reach DuckDB and are refused.
 
 Not reproduced: nothing here knows Athena's identifier rules; names Athena would reject are
@@ -34,7 +34,9 @@ def _check_encodable(text: str, what: str) -> None:
 
 
 def identifier(name: str) -> str:
-    """``a"b`` -> ``"a""b"``: a DuckDB quoted identifier; UnsupportedError for NUL."""
+    """``a"b`` -> ``"a""b"``: a DuckDB quoted identifier; UnsupportedError for NUL or ''."""
+    if not name:
+        raise UnsupportedError("an empty name")
     if _NUL in name:
         raise UnsupportedError(f"name {name!r} holding a NUL character")
     _check_encodable(name, "name")
