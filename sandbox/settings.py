@@ -283,6 +283,8 @@ class PluginSettings:
     region: str = "us-east-1"  # the region LocalStack's own clients use for snapshots
     jq_workers: int = 1
     fast_path: bool = True
+    # Worker threads running Athena statements in LocalStack (more queries wait QUEUED).
+    athena_workers: int = 4
 
     @property
     def persist_enabled(self) -> bool:
@@ -291,6 +293,11 @@ class PluginSettings:
     @property
     def snapshot_dir(self) -> Path | None:
         return None if self.state_dir is None else StateLayout(self.state_dir).persist_dir
+
+    @property
+    def athena_dir(self) -> Path | None:
+        """Athena's query history and prepared statements (None: kept in memory only)."""
+        return None if self.state_dir is None else self.state_dir / "athena"
 
 
 def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSettings:
@@ -308,4 +315,5 @@ def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSett
         region=get("AWS_DEFAULT_REGION", "us-east-1"),
         jq_workers=int(get("SANDBOX_JQ_WORKERS", "1")),
         fast_path=get("SANDBOX_FIREHOSE_FAST_PATH", "1") != "0",
+        athena_workers=max(1, int(get("SANDBOX_ATHENA_WORKERS", "4"))),
     )

@@ -5,8 +5,8 @@ and ListTagsForResource, but not UpdateWorkGroup, TagResource or UntagResource; 
 ``terraform apply`` fails on any change to a workgroup's configuration or tags. These handlers
 edit moto's own Athena backend, so every other operation keeps seeing the same state.
 
-Not reproduced: Athena query execution (moto returns canned results). The sandbox's query engine
-is DuckDB (:mod:`sandbox.query`), not this endpoint.
+Query execution is not moto's: :mod:`sandbox.localstack_plugin.athena` answers those operations
+with the sandbox's DuckDB engine.
 """
 
 from __future__ import annotations

@@ -40,10 +40,15 @@ def glue_sandbox() -> Any:
 
 @aws_provider(api="athena", name="sandbox")
 def athena_sandbox() -> Any:
-    """Athena metadata (workgroups, named queries, tags) from moto plus the ops moto lacks."""
-    from sandbox.localstack_plugin.athena_ops import OVERRIDES
+    """Athena's query API run by the sandbox's DuckDB engine; workgroups, named queries, data
+    catalogs and tags from moto, plus the ops moto lacks."""
+    from sandbox.localstack_plugin.athena import SandboxAthena
+    from sandbox.localstack_plugin.runtime import current
 
-    return _moto_service("athena", OVERRIDES)
+    runtime = current()
+    provider = SandboxAthena(runtime.settings)
+    runtime.register_athena(provider)  # the query executor the plugin owns
+    return _moto_service("athena", provider.overrides())
 
 
 @aws_provider(api="firehose", name="sandbox")

@@ -19,6 +19,7 @@ from sandbox.localstack_plugin.persistence_hooks import Snapshots
 from sandbox.settings import PluginSettings, load_plugin_settings
 
 if TYPE_CHECKING:
+    from sandbox.localstack_plugin.athena import SandboxAthena
     from sandbox.localstack_plugin.firehose import SandboxFirehoseProvider
 
 __all__ = ["PluginRuntime", "current", "install"]
@@ -33,12 +34,18 @@ class PluginRuntime:
         self.settings = settings
         self.snapshots = Snapshots(settings)
         self.firehose: SandboxFirehoseProvider | None = None
+        # The Athena provider's query executor (worker pool, executions).
+        self.athena: SandboxAthena | None = None
         # How many PutRecordBatch calls took the short path, and why others did not.
         self.fast_path_counters: Counter[str] = Counter()
 
     def register_firehose(self, provider: SandboxFirehoseProvider) -> None:
         """Make ``provider`` the one the hooks, routes and short path reach (the latest wins)."""
         self.firehose = provider
+
+    def register_athena(self, provider: SandboxAthena) -> None:
+        """Make ``provider`` the Athena query executor of this process (the latest wins)."""
+        self.athena = provider
 
     def firehose_stats(self) -> dict[str, Any]:
         return self.firehose.engines.stats() if self.firehose is not None else {}

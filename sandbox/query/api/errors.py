@@ -97,7 +97,11 @@ class AthenaError:
 
 _NAMED = re.compile(r"^([A-Z][A-Z_]+[A-Z]): (.*)$", re.S)
 _POSITION = re.compile(r"^line \d+:\d+: ")
-_DUCK_COLUMN = re.compile(r'Referenced column "?([^"\s]+)"? not found')
+_DUCK_COLUMN = re.compile(
+    r'(?:Referenced column "?([^"\s]+)"? not found'
+    r'|Column "([^"]+)" referenced that exists in the SELECT clause'
+    r'|[Cc]olumn "([^"]+)" (?:not found|does not exist))'
+)
 _DUCK_TABLE = re.compile(r"Table with name \"?([^\"\s]+)\"? does not exist")
 _DUCK_FUNCTION = re.compile(
     r"(?:Scalar|Aggregate|Table) Function with name \"?([^\"\s]+)\"? does not exist"
@@ -152,7 +156,7 @@ def athena_error(exc: BaseException, sql: str = "") -> AthenaError:
 def _duckdb_error(text: str, sql: str) -> AthenaError:
     """A DuckDB error (``Binder Error: ...``) as the Trino error Athena would raise."""
     if match := _DUCK_COLUMN.search(text):
-        name = match.group(1).split(".")[-1]
+        name = next(g for g in match.groups() if g).split(".")[-1]
         return AthenaError.named(
             "COLUMN_NOT_FOUND",
             f"{position(sql, name)}Column '{name}' cannot be resolved or requester is not "
