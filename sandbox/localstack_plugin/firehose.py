@@ -54,6 +54,7 @@ from sandbox.firehose.errors import (
     validation_message,
 )
 from sandbox.firehose.jq_worker import JqWorkers
+from sandbox.firehose.wal import WalUnavailable
 from sandbox.localstack_plugin import firehose_requests
 from sandbox.localstack_plugin.delivery import DeliveryEngines
 from sandbox.settings import PluginSettings
@@ -108,7 +109,9 @@ class SandboxFirehoseProvider(FirehoseProvider):
             # jq (MetadataExtraction) in helper processes, off the GIL; SANDBOX_JQ_WORKERS=0:
             # in this process.
             workers = JqWorkers(settings.jq_workers) if settings.jq_workers > 0 else None
-            engines = DeliveryEngines(jq_workers=workers)
+            # Accepted records go to a write-ahead log before the call answers (crash-proof
+            # delivery; SANDBOX_FIREHOSE_WAL=0: in memory only).
+            engines = DeliveryEngines(jq_workers=workers, wal_dir=settings.firehose_wal_dir)
         self.engines = engines
         # Malformed Firehose requests get AWS's 400 before LocalStack's parser can answer 500
         # (the PutRecordBatch short path, when installed, runs before this check).
@@ -246,6 +249,8 @@ class SandboxFirehoseProvider(FirehoseProvider):
             # a call that looked the stream up in between gets AWS's ResourceNotFoundException,
             # not an InternalError (nothing of it was accepted).
             self.engines.engine_for(context.account_id, context.region).put_records(name, data)
+        except WalUnavailable as error:  # nothing of the call is accepted; the client retries
+            raise CommonServiceException(error.code, error.message, status_code=503) from error
         except FirehoseError as error:
             raise aws_error(error) from error
         return encryption.is_encrypted(description)

@@ -1,4 +1,5 @@
-"""LocalStack runtime hooks: ``/_sandbox`` routes, snapshot restore, flush and save on shutdown.
+"""LocalStack runtime hooks: ``/_sandbox`` routes, snapshot restore and the Firehose
+write-ahead log's replay, flush and save on shutdown.
 
 The hooks reach the Firehose provider and the snapshots through
 :func:`sandbox.localstack_plugin.runtime.current` (imported when a hook runs, so that loading
@@ -8,11 +9,14 @@ the hooks imports nothing of the plugin).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
+from typing import Any
 
 from localstack.runtime import hooks
 
+LOG = logging.getLogger(__name__)
 NUDGE_SECONDS = 0.5
 
 
@@ -27,7 +31,34 @@ def register_sandbox_routes() -> None:
 def restore_snapshot() -> None:
     from sandbox.localstack_plugin.runtime import current
 
-    current().snapshots.restore()
+    runtime = current()
+    runtime.snapshots.restore()
+    # After the restore: a logged delivery counts only if its object is in the lake.
+    replay_firehose_log(runtime)
+
+
+def replay_firehose_log(runtime: Any) -> None:
+    """Give accepted records the previous process did not deliver back to the engines."""
+    from sandbox.localstack_plugin.delivery import snapshot_horizon
+
+    if runtime.settings.firehose_wal_dir is None:
+        return
+    if runtime.firehose is None:  # not loaded eagerly: load it now, its log is replayed
+        with contextlib.suppress(Exception):
+            from localstack.services.plugins import SERVICE_PLUGINS
+
+            SERVICE_PLUGINS.require("firehose")
+    provider = runtime.firehose
+    if provider is None:
+        return
+    engines = provider.engines
+    if runtime.settings.persist_enabled:
+        # Delivered records leave the log once a snapshot holds their objects.
+        engines.durable_horizon = snapshot_horizon(runtime.snapshots.status)
+    try:
+        engines.recover()
+    except Exception:
+        LOG.exception("Replaying the Firehose write-ahead log failed")
 
 
 # Priority 10 runs before LocalStack stops its services (they stop at -10), so the internal S3
