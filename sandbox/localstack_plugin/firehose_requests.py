@@ -32,6 +32,7 @@ from sandbox.firehose.errors import FirehoseError
 from sandbox.firehose.request_validation import TARGET_PREFIX, parse_request
 
 LOG = logging.getLogger(__name__)
+JSON_1_1 = "application/x-amz-json-1.1"
 
 _lock = threading.Lock()
 _installed = False
@@ -103,5 +104,9 @@ def _answer(chain: Any, context: Any, response: Any, service: Any, error: Fireho
         exception, operation, context.request.headers, context.request_id
     )
     response.update_from(serialized)
+    if context.request.mimetype == JSON_1_1:
+        # LocalStack's serialiser prefers application/json for "Accept: */*" (what most HTTP
+        # clients send); AWS's JSON 1.1 protocol answers with its own type, body unchanged.
+        response.headers["Content-Type"] = JSON_1_1
     LOG.debug("Firehose request refused before parsing: %s", error)
     chain.stop()

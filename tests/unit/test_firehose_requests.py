@@ -29,7 +29,11 @@ class _Chain:
 
 
 def _call(target: str | None, body: bytes, auth: str = AUTH) -> tuple[_Chain, Response]:
-    headers = {"Content-Type": "application/x-amz-json-1.1", "Authorization": auth}
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": auth,
+        "Accept": "*/*",  # what requests and curl send
+    }
     if target is not None:
         headers["X-Amz-Target"] = target
     context = RequestContext(Request("POST", "/", headers=headers, body=body))
@@ -62,6 +66,7 @@ def test_malformed_requests_are_answered_before_the_parser(
     assert chain.stopped
     assert response.status_code == 400
     assert response.headers["x-amzn-ErrorType"] == code
+    assert response.headers["Content-Type"] == "application/x-amz-json-1.1"
     document = json.loads(response.data)
     assert document["__type"] == code and document["message"]
     # the short path refuses the same bodies, so it never accepts them either
