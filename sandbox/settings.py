@@ -16,6 +16,7 @@ process.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = PROJECT_ROOT / ".sandbox"
-
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "localhost.localstack.cloud"})
 
 
 @dataclass(frozen=True)
@@ -218,11 +217,21 @@ def _get(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def is_local_endpoint(url: str | None) -> bool:
-    """True when ``url`` points at this machine (loopback), never at real AWS."""
+    """True when ``url`` points at this machine: its host is ``localhost`` or a loopback IP
+    literal (127.0.0.0/8, ``::1``). Any other name is decided by DNS, so it is not local:
+    ``127.0.0.1.example.invalid`` or ``localhost.example.com`` may resolve anywhere."""
     if not url:
         return False
-    host = urlparse(url if "://" in url else f"http://{url}").hostname or ""
-    return host in LOCAL_HOSTS or host.startswith("127.")
+    try:
+        host = urlparse(url if "://" in url else f"http://{url}").hostname or ""
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:

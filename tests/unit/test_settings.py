@@ -13,6 +13,7 @@ from sandbox.settings import (
     PluginSettings,
     Settings,
     StateLayout,
+    is_local_endpoint,
     load,
     load_plugin_settings,
 )
@@ -96,3 +97,30 @@ def test_the_plugin_snapshots_where_the_host_looks(tmp_path: Path) -> None:
     plugin = load_plugin_settings({"SANDBOX_STATE_DIR": str(tmp_path)})
     assert plugin.snapshot_dir == Settings(state_dir=tmp_path).state.persist_dir
     assert PluginSettings().snapshot_dir is None
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:4566", True),
+        ("http://127.42.0.9:4566", True),  # all of 127.0.0.0/8 is loopback
+        ("http://[::1]:4566", True),
+        ("http://localhost:4566", True),
+        ("HTTP://LOCALHOST", True),
+        ("localhost:4566", True),
+        ("http://127.0.0.1.example.invalid", False),  # a DNS name, resolved anywhere
+        ("http://127.evil.example", False),
+        ("http://localhost.example.com", False),
+        ("http://localhost.localstack.cloud:4566", False),  # DNS too
+        ("http://10.0.0.1:4566", False),
+        ("http://0.0.0.0:4566", False),
+        ("https://firehose.us-east-1.amazonaws.com", False),
+        ("http://[", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_local_means_a_loopback_literal_or_localhost(url: str | None, local: bool) -> None:
+    assert is_local_endpoint(url) is local
+    if url:
+        assert Settings(endpoint_override=url).is_local is local
