@@ -63,6 +63,11 @@ class StateLayout:
         return self.root / "docker"
 
     @property
+    def s3_storage_dir(self) -> Path:
+        """LocalStack's S3 object storage (bodies over 512 KiB), this instance's own."""
+        return self.localstack_dir / "s3-storage"
+
+    @property
     def persist_dir(self) -> Path:
         """The emulator's snapshots of S3 and Glue (host mode; under ``docker/`` in Docker)."""
         return self.root / "persist"
@@ -322,6 +327,11 @@ class PluginSettings:
     def athena_dir(self) -> Path | None:
         """Athena's query history and prepared statements (None: kept in memory only)."""
         return None if self.state_dir is None else self.state_dir / "athena"
+
+    @property
+    def s3_storage_dir(self) -> Path | None:
+        """Where the S3 provider keeps bodies (None: a private temporary folder)."""
+        return None if self.state_dir is None else StateLayout(self.state_dir).s3_storage_dir
 
 
 def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSettings:

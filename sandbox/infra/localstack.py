@@ -34,6 +34,8 @@ SERVICES = "s3,firehose,glue,athena,iam,sts,logs,kms"
 # The services that must answer before the platform counts as up.
 HEALTHY_SERVICES = frozenset({"s3", "firehose", "glue", "athena"})
 PROVIDER_OVERRIDES = {
+    # LocalStack's S3 with its storage under the state folder and a journal (localstack_plugin/s3).
+    "PROVIDER_OVERRIDE_S3": "sandbox",
     "PROVIDER_OVERRIDE_GLUE": "sandbox",
     "PROVIDER_OVERRIDE_ATHENA": "sandbox",
     "PROVIDER_OVERRIDE_FIREHOSE": "sandbox",

@@ -32,6 +32,15 @@ def _moto_service(service_name: str, overrides: dict | None = None) -> Any:
     return service
 
 
+@aws_provider(api="s3", name="sandbox")
+def s3_sandbox() -> Any:
+    """LocalStack's S3, storing bodies under this instance's state folder, writes journaled."""
+    from sandbox.localstack_plugin.runtime import current
+    from sandbox.localstack_plugin.s3 import make_service
+
+    return make_service(current().settings)
+
+
 @aws_provider(api="glue", name="sandbox")
 def glue_sandbox() -> Any:
     """Glue Data Catalog from moto's Glue backend (databases, tables, partitions, tags)."""

@@ -5,8 +5,10 @@
   it instead of sleeping through ``IntervalInSeconds``.
 - ``GET /_sandbox/firehose/stats`` reports per stream: records accepted, delivered, sent to the
   error output and still buffered.
-- ``GET /_sandbox/persistence`` tells whether the snapshot was restored, and the last save;
-  ``POST /_sandbox/persistence/save`` saves a snapshot now.
+- ``GET /_sandbox/persistence`` tells whether the snapshot was restored, the last good save,
+  the last failed one (``last_error``), the S3 journal, and ``ok`` (no failure outstanding);
+  ``POST /_sandbox/persistence/save`` saves a snapshot now (HTTP 500 with ``error`` when it
+  fails).
 
 Each route reaches the Firehose provider and the snapshots through
 :func:`sandbox.localstack_plugin.runtime.current`.
@@ -53,8 +55,15 @@ def persistence_endpoint(request: Any, **_: Any) -> dict:
     return current().snapshots.status()
 
 
-def persistence_save_endpoint(request: Any, **_: Any) -> dict:
-    report = current().snapshots.save()
+def persistence_save_endpoint(request: Any, **_: Any) -> Any:
+    try:
+        report = current().snapshots.save()
+    except Exception as exc:
+        from localstack.http import Response
+
+        return Response.for_json(
+            {"saved": False, "error": f"{type(exc).__name__}: {exc}"}, status=500
+        )
     return {"saved": report is not None, **(report.as_dict() if report else {})}
 
 

@@ -7,7 +7,7 @@ left in Firehose buffers; ``sandbox down`` (SIGTERM) must deliver those buffers 
 ``sandbox up`` must bring back every object (same keys and ETags) and every Glue partition, with
 a Terraform plan that has nothing to do and the same query answers. Then the same instance is
 SIGKILLed in the middle of snapshot saves: the snapshot on disk must stay consistent and restore
-cleanly, and what a crash loses is exactly what was not in the last completed snapshot.
+cleanly, and the journal brings back every acknowledged S3 write made after it.
 
 The session's sandbox (the ``sandbox`` fixture) is never stopped by these tests.
 """
@@ -419,8 +419,10 @@ def test_sigkill_during_snapshots_restarts_from_the_last_complete_one(second: Se
     restored = {
         (name, key): etag for name, objects in _objects(s3).items() for key, etag in objects.items()
     }
-    # exactly the last completed snapshot: nothing corrupted, nothing invented
-    assert restored == on_disk
+    # the last completed snapshot, then the journal: every acknowledged write, none corrupted
+    assert on_disk.keys() <= restored.keys()
+    lost_writes = [key for key in written if (bucket, key) not in restored]
+    assert not lost_writes, lost_writes[:5]
     assert not any(key.startswith(f"tests/{stream}/") for _, key in restored)
     started = time.monotonic()
     assert localstack.stop_host(settings)
@@ -431,6 +433,6 @@ def test_sigkill_during_snapshots_restarts_from_the_last_complete_one(second: Se
         "objects_written_during_saves": len(written),
         "hot_key_overwrites": overwrites,
         "objects_in_last_snapshot": saved_writes,
-        "objects_lost": len(written) - saved_writes,
+        "objects_lost": len(lost_writes),
         "records_lost": buffered,
     }
