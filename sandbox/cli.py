@@ -70,6 +70,8 @@ def down(settings: Settings) -> None:
         click.echo(f"LocalStack stopped in {report.seconds:.1f}s")
     else:
         click.echo("Nothing to stop: no LocalStack started by the sandbox is running.")
+    if report.unsaved:
+        raise PlatformError(report.unsaved)
 
 
 @main.command()
@@ -88,6 +90,16 @@ def status(settings: Settings) -> None:
     for name, state in sorted(doc.get("services", {}).items()):
         if state != "disabled":
             click.echo(f"  {name:<10} {state}")
+    from sandbox.infra import admin, lifecycle
+
+    try:
+        persisted = admin.persistence_status(settings)
+    except PlatformError:
+        return  # not the sandbox's plugin: no lake to report on
+    line, failed = lifecycle.persistence_line(persisted)
+    click.echo(line)
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -24,12 +24,24 @@ def _call(settings: Settings, path: str, method: str, body: dict | None = None) 
         with urllib.request.urlopen(request, timeout=300) as response:
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
+        detail = _error_of(exc)
+        if detail:
+            raise PlatformError(f"{method} {path} failed: {detail}") from exc
         raise PlatformError(
             f"{method} {path} answered HTTP {exc.code}; is the sandbox plugin loaded? "
             "(`make down && make up`)"
         ) from exc
     except (urllib.error.URLError, OSError) as exc:
         raise PlatformError(f"No emulator at {settings.endpoint_url}; run `make up`.") from exc
+
+
+def _error_of(exc: urllib.error.HTTPError) -> str | None:
+    """The ``error`` a sandbox route put in its JSON answer, if any."""
+    try:
+        doc = json.loads(exc.read() or b"{}")
+    except (OSError, ValueError):
+        return None
+    return str(doc["error"]) if isinstance(doc, dict) and doc.get("error") else None
 
 
 def flush(settings: Settings, stream: str | None = None) -> dict:
@@ -48,7 +60,7 @@ def stats(settings: Settings) -> dict[str, dict]:
 
 
 def persistence_status(settings: Settings) -> dict:
-    """Whether the emulator restored its snapshot, and its last save."""
+    """Whether the emulator restored its snapshot, its last save and last failure (``ok``)."""
     return _call(settings, "/_sandbox/persistence", "GET")
 
 

@@ -1,9 +1,12 @@
 """Bringing the sandbox up and down: ``sandbox up`` and ``sandbox down`` (``make up``/``down``).
 
 ``up`` refuses a non-local endpoint before it starts anything, starts LocalStack (or finds the
-one it started earlier), waits (bounded) until the emulator has loaded its saved lake, and
-applies terraform/ with tflocal; ``down`` stops what ``up`` started, and nothing else. Both return
-a report that the CLI renders.
+one it started earlier), waits (bounded) until the emulator has loaded its saved lake (also
+with ``--skip-terraform``), and applies terraform/ with tflocal; ``down`` stops what ``up``
+started, and nothing else, then checks the emulator's record of its final save
+(``persist/status.json``): a save that failed, or that nothing confirms, is in the report
+(``unsaved``), which the CLI turns into a non-zero exit. Both return a report that the CLI
+renders.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox import persistence
 from sandbox.infra import admin, localstack
 from sandbox.infra.errors import PlatformError
 from sandbox.infra.terraform import Terraform, require_terraform
@@ -49,6 +53,7 @@ class UpReport:
 class DownReport:
     stopped: bool
     seconds: float
+    unsaved: str | None = None  # what was not saved at shutdown, and why (None: all saved)
 
 
 def up(
@@ -86,14 +91,15 @@ def up(
     )
     if on_healthy is not None:
         on_healthy(report)
-    if terraform is not None:
-        if not already:
-            report.restored = wait_for_restore(settings, mode, timeout=restore_timeout)
-            if report.restored is None:
+    if not already:
+        report.restored = wait_for_restore(settings, mode, timeout=restore_timeout)
+        if report.restored is None:
+            if terraform is not None:
                 # The emulator started empty: state describing an earlier emulator is stale.
                 terraform.forget_state()
-            elif on_restored is not None:
-                on_restored(report.restored)
+        elif on_restored is not None:
+            on_restored(report.restored)
+    if terraform is not None:
         applying = time.monotonic()
         terraform.init()
         terraform.apply()
@@ -127,7 +133,82 @@ def wait_for_restore(
 
 
 def down(settings: Settings) -> DownReport:
-    """Stop what ``up`` started (LocalStack delivers its Firehose buffers and saves the lake)."""
-    started = time.monotonic()
+    """Stop what ``up`` started (LocalStack delivers its Firehose buffers and saves the lake),
+    then check that the lake was saved."""
+    started, wall = time.monotonic(), time.time()
+    mode = localstack.recorded_mode(settings)
+    before: dict[str, Any] | None = None
+    if localstack.health(settings) is not None:
+        try:
+            before = admin.persistence_status(settings)
+        except PlatformError:
+            before = None  # an emulator without the sandbox plugin: nothing to check
     stopped = localstack.stop(settings)
-    return DownReport(stopped=stopped, seconds=time.monotonic() - started)
+    unsaved = None
+    if stopped and before is not None and before.get("enabled"):
+        final = persistence.read_status(settings.state.snapshot_dir(mode))
+        unsaved = unsaved_message(before, final, since=wall)
+    return DownReport(stopped=stopped, seconds=time.monotonic() - started, unsaved=unsaved)
+
+
+def persistence_line(status: dict[str, Any]) -> tuple[str, bool]:
+    """``sandbox status``'s line on the lake's snapshots, and whether a failure is outstanding."""
+    if not status.get("enabled"):
+        return "  snapshots  off (SANDBOX_PERSIST=0 or no state folder): nothing is saved", False
+    last = status.get("last_save") or {}
+    saved = (
+        f"last saved {_when(last.get('at'))} ({last.get('objects', 0)} objects, "
+        f"{last.get('partitions', 0)} partitions)"
+    )
+    problems = []
+    if status.get("restore_error"):
+        problems.append(f"restore failed: {status['restore_error']}")
+    if status.get("last_error"):
+        error = status["last_error"]
+        problems.append(f"the last save FAILED at {_when(error.get('at'))}: {error.get('error')}")
+    journal = status.get("journal") or {}
+    if journal.get("error"):
+        problems.append(f"the S3 journal FAILED: {journal['error']}")
+    if problems:
+        return f"  snapshots  {saved}; " + "; ".join(problems), True
+    entries = journal.get("entries", 0)
+    return f"  snapshots  {saved}; {entries} S3 changes journaled since", False
+
+
+def _when(at: Any) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(at))) if at else "never"
+
+
+def unsaved_message(
+    before: dict[str, Any], final: dict[str, Any] | None, *, since: float
+) -> str | None:
+    """What ``down`` says was not saved: ``before`` is the emulator's persistence status just
+    before the stop, ``final`` its record of the save at shutdown (None: none); None when the
+    final save succeeded after ``since``."""
+    if final is not None and final.get("ok") and float(final.get("at") or 0) >= since:
+        return None
+    if final is not None and float(final.get("at") or 0) >= since:
+        why = str(final.get("error") or "unknown error")
+        journal_error = final.get("journal_error")
+        last_at = final.get("last_save_at")
+    else:
+        previous = (before.get("last_error") or {}).get("error")
+        why = "the emulator did not confirm its final save" + (
+            f" (the last save before the stop failed: {previous})" if previous else ""
+        )
+        journal_error = (before.get("journal") or {}).get("error")
+        last_at = (before.get("last_save") or {}).get("at")
+    if journal_error:
+        lost = (
+            "S3 and Glue changes made since then are lost "
+            f"(the S3 journal failed too: {journal_error})"
+        )
+    else:
+        lost = (
+            "Glue changes made since then are lost; S3 changes are kept in the journal and "
+            "come back at the next `make up`"
+        )
+    return (
+        f"The lake was not saved at shutdown: {why}. The last complete snapshot is from "
+        f"{_when(last_at)}: {lost}. Free space in the state folder (or see `make logs`)."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,101 @@ def test_a_failed_restore_says_how_to_discard_the_lake(
 def test_skip_terraform_starts_the_emulator_only(
     settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _emulator(monkeypatch, running=False, restore={})
+    _emulator(monkeypatch, running=False, restore={"restored": True})
     report = lifecycle.up(settings, skip_terraform=True)
     assert calls == ["start"] and report.terraform_seconds is None
+
+
+def test_skip_terraform_still_waits_for_the_restore(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = iter([{"restored": False}, {"restored": False}])
+    counts = {"buckets": 1, "objects": 2, "tables": 0, "partitions": 0}
+    _emulator(monkeypatch, running=False, restore={})
+    monkeypatch.setattr(
+        admin,
+        "persistence_status",
+        lambda settings: next(answers, {"restored": True, "restore": counts}),
+    )
+    monkeypatch.setattr(lifecycle.time, "sleep", lambda seconds: None)
+    report = lifecycle.up(settings, skip_terraform=True)
+    assert report.restored is not None and report.restored.objects == 2
+    assert calls == ["start"]
+
+
+def _down_with(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, before: dict[str, Any], final: Any
+) -> lifecycle.DownReport:
+    from sandbox import persistence
+
+    monkeypatch.setattr(localstack, "health", lambda settings, timeout=2.0: {})
+    monkeypatch.setattr(localstack, "recorded_mode", lambda settings: "host")
+    monkeypatch.setattr(admin, "persistence_status", lambda settings: before)
+
+    def stop(settings: Settings) -> bool:
+        if final is not None:
+            persistence.write_status(settings.state.persist_dir, final())
+        return True
+
+    monkeypatch.setattr(localstack, "stop", stop)
+    return lifecycle.down(settings)
+
+
+def test_down_is_quiet_when_the_final_save_succeeded(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = _down_with(
+        monkeypatch, settings, {"enabled": True}, lambda: {"at": time.time(), "ok": True}
+    )
+    assert report.stopped and report.unsaved is None
+
+
+def test_down_says_what_a_failed_final_save_did_not_keep(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed = {"at": time.time() + 1, "ok": False, "error": "OSError: [Errno 28] No space left"}
+    report = _down_with(monkeypatch, settings, {"enabled": True}, lambda: failed)
+    assert report.unsaved is not None
+    assert "not saved at shutdown: OSError: [Errno 28] No space left" in report.unsaved
+    assert "Glue changes made since then are lost" in report.unsaved
+    assert "S3 changes are kept in the journal" in report.unsaved
+
+
+def test_down_fails_when_nothing_confirms_the_save(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = {
+        "enabled": True,
+        "last_error": {"at": 1.0, "error": "OSError: disk full"},
+        "journal": {"error": "OSError: disk full"},
+    }
+    report = _down_with(monkeypatch, settings, before, None)
+    assert report.unsaved is not None
+    assert "did not confirm its final save" in report.unsaved and "disk full" in report.unsaved
+    assert "S3 and Glue changes made since then are lost" in report.unsaved
+    result = CliRunner().invoke(main, ["down"], env={"SANDBOX_STATE_DIR": str(settings.state_dir)})
+    assert result.exit_code == 1 and "not saved at shutdown" in result.output
+
+
+def test_down_does_not_check_an_emulator_that_persists_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _down_with(monkeypatch, settings, {"enabled": False}, None).unsaved is None
+
+
+def test_status_shows_a_failed_save() -> None:
+    line, failed = lifecycle.persistence_line(
+        {
+            "enabled": True,
+            "last_save": {"at": 1.0, "objects": 3, "partitions": 1},
+            "last_error": {"at": 2.0, "error": "OSError: No space left on device"},
+        }
+    )
+    assert failed and "the last save FAILED" in line and "No space left" in line
+    line, failed = lifecycle.persistence_line(
+        {"enabled": True, "last_save": {"at": 1.0, "objects": 3}, "journal": {"entries": 4}}
+    )
+    assert not failed and "4 S3 changes journaled" in line
 
 
 def test_down_reports_whether_it_stopped_anything(
