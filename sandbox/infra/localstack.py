@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from sandbox.infra.errors import PlatformError
 from sandbox.settings import PROJECT_ROOT, Settings
@@ -313,9 +314,11 @@ def start_docker(settings: Settings) -> None:
 # Seconds `sandbox down` lets Docker wait beyond LocalStack's own stop timeout, so that the
 # supervisor's SIGKILL (after SHUTDOWN_TIMEOUT) comes first and Docker's is only the backstop.
 DOCKER_STOP_MARGIN = 10
-# How the container ends when LocalStack was killed rather than stopped: the supervisor exits
-# with LocalStack's status, -9 (sys.exit(-9) is 247); Docker's own SIGKILL gives 128 + 9.
-KILLED_EXIT_CODES = frozenset({247, 137})
+# The container's exit status when Docker killed it (128 + SIGKILL). The supervisor's own SIGKILL
+# of LocalStack cannot be seen in the status: its signal handler reaps the child, so its
+# Popen.wait() gets ECHILD and it exits 0 (checked with localstack-core 4.14.0's script); that
+# kill comes exactly SHUTDOWN_TIMEOUT seconds after SIGTERM, so a stop that long was one.
+DOCKER_KILLED_EXIT_CODE = 137
 
 
 def docker_stop_grace(settings: Settings) -> int:
@@ -346,16 +349,29 @@ def _compose(settings: Settings, *args: str, capture: bool = False) -> str:
     return proc.stdout or ""
 
 
-def _exit_codes(container_ids: list[str]) -> list[int]:
-    if not container_ids:
-        return []
-    proc = subprocess.run(
-        ["docker", "inspect", "--format", "{{.State.ExitCode}}", *container_ids],
-        capture_output=True,
-        text=True,
-        check=False,
+def was_killed(container: dict[str, Any], stop_seconds: float) -> bool:
+    """Whether ``docker inspect``'s document of a stopped container says LocalStack was killed
+    rather than stopped, given how long ``docker compose stop`` took."""
+    if (container.get("State") or {}).get("ExitCode") == DOCKER_KILLED_EXIT_CODE:
+        return True
+    env = dict(
+        item.partition("=")[::2] for item in (container.get("Config") or {}).get("Env") or []
     )
-    return [int(line) for line in proc.stdout.split() if line.lstrip("-").isdigit()]
+    try:
+        timeout = int(env.get("SHUTDOWN_TIMEOUT") or 5)  # the supervisor's own default
+    except ValueError:
+        return False
+    return stop_seconds >= timeout
+
+
+def _inspect(container_ids: list[str]) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        ["docker", "inspect", *container_ids], capture_output=True, text=True, check=False
+    )
+    try:
+        return list(json.loads(proc.stdout)) if proc.returncode == 0 else []
+    except ValueError:
+        return []
 
 
 def stop_docker(settings: Settings) -> bool:
@@ -366,15 +382,17 @@ def stop_docker(settings: Settings) -> bool:
         settings.state.mode_file.unlink(missing_ok=True)
         return False
     running = _compose(settings, "ps", "--quiet", capture=True).split()
+    started = time.monotonic()
     _compose(settings, *compose_stop_args(settings))
-    killed = any(code in KILLED_EXIT_CODES for code in _exit_codes(running))
+    seconds = time.monotonic() - started
+    killed = bool(running) and any(was_killed(c, seconds) for c in _inspect(running))
     _compose(settings, "down")
     settings.state.mode_file.unlink(missing_ok=True)
     if killed:
         raise PlatformError(
-            f"LocalStack did not stop within SANDBOX_STOP_TIMEOUT={settings.stop_timeout}s and "
-            "was killed: records still in Firehose buffers and changes since the last snapshot "
-            "were lost. Raise SANDBOX_STOP_TIMEOUT before the next `make up`."
+            f"LocalStack did not stop within its stop timeout ({seconds:.0f}s) and was killed: "
+            "records still in Firehose buffers and changes since the last snapshot were lost. "
+            f"Raise SANDBOX_STOP_TIMEOUT (now {settings.stop_timeout}) before the next `make up`."
         )
     return bool(running)
 
