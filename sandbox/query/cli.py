@@ -3,7 +3,8 @@
 Options become arguments of the stage's functions (``engine.factory.open_engine``,
 ``analysis.analyze.analyze``), whose results :mod:`sandbox.query.render` prints.
 Expected failures (bad SQL, missing tables, an unreachable emulator) print one line and exit 1;
-usage errors exit 2 (click). ``--engine athena`` is the only way these commands reach AWS.
+usage errors exit 2 (click). By default statements go through the sandbox's Athena API, as any
+client's do; ``--engine athena`` is the only way these commands reach AWS.
 """
 
 from __future__ import annotations
@@ -45,20 +46,22 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--engine",
             type=click.Choice(ENGINES),
-            default="duckdb",
+            default="sandbox",
             show_default=True,
-            help="duckdb: the sandbox's stand-in; athena: real AWS Athena (your AWS credentials).",
+            help="sandbox: the sandbox's Athena API (DuckDB behind it); duckdb: the same engine "
+            "in this process, without the API; athena: real AWS Athena (your AWS credentials).",
         ),
         click.option("--database", help="Glue database [default: from the Terraform outputs]."),
         click.option(
-            "--workgroup", help="Athena workgroup for --engine athena [default: outputs]."
+            "--workgroup", help="Athena workgroup (sandbox, athena) [default: from the outputs]."
         ),
         click.option(
             "--undelimited-json",
             type=click.Choice(["warn", "error"]),
             default="warn",
             show_default=True,
-            help="JSON objects without newlines between records: read them all and warn, or fail.",
+            help="JSON objects without newlines between records: read them all and warn, or fail "
+            "(--engine duckdb).",
         ),
         click.option(
             "--price-per-tb",

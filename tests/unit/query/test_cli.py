@@ -1,4 +1,10 @@
-"""The click commands: output formats and exit codes (1 for query errors, 2 for usage)."""
+"""The click commands: output formats and exit codes (1 for query errors, 2 for usage).
+
+moto (these tests' AWS) has no Athena that executes statements, so the commands run on the
+in-process path here (``--engine duckdb``: the endpoint's query service in this process, read by
+the same client code); that the default goes through the endpoint's API is checked against a
+stub client below, and against the sandbox itself in ``tests/integration/test_athena_clients.py``
+(with the two paths' output compared)."""
 
 from __future__ import annotations
 
@@ -12,12 +18,37 @@ from click.testing import CliRunner
 
 from sandbox.query.cli import analyze_command, query_command, stats_command
 from sandbox.settings import Settings
-from tests.unit.query.lakes import Lake
+from tests.unit.query.lakes import DATABASE, OUTPUTS, Lake
+
+
+class InProcessRunner(CliRunner):
+    """Invokes commands that take ``--engine`` with ``--engine duckdb`` first (a later
+    ``--engine`` in the arguments still wins)."""
+
+    def invoke(self, cli: Any, args: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        if any(param.name == "engine" for param in cli.params):
+            args = ["--engine", "duckdb", *(args or [])]
+        return super().invoke(cli, args, **kwargs)
 
 
 @pytest.fixture
-def cli(endpoint: Settings, lake: Lake) -> CliRunner:
-    return CliRunner()
+def workgroup(endpoint: Settings, s3: Any) -> str:
+    """The outputs' workgroup in moto, with its results bucket, as Terraform creates them."""
+    name, bucket = OUTPUTS["athena_workgroup_name"], OUTPUTS["results_bucket_name"]
+    s3.create_bucket(Bucket=bucket)
+    endpoint.client("athena").create_work_group(
+        Name=name,
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{bucket}/results/"},
+            "EnforceWorkGroupConfiguration": True,
+        },
+    )
+    return name
+
+
+@pytest.fixture
+def cli(endpoint: Settings, lake: Lake, workgroup: str) -> CliRunner:
+    return InProcessRunner()
 
 
 def test_query_prints_an_aligned_table(cli: CliRunner) -> None:
@@ -90,15 +121,17 @@ def test_analyze_runs_the_pack_and_compares(cli: CliRunner) -> None:
     assert "JSON vs Parquet" in result.output
 
 
-def test_analyze_repairs_partitions_first(endpoint: Settings, glue: Any, s3: Any) -> None:
+def test_analyze_repairs_partitions_first(
+    endpoint: Settings, glue: Any, s3: Any, workgroup: str
+) -> None:
     from tests.unit.query.lakes import build_lake
 
     lake = build_lake(s3, glue, register_partitions=False)
-    result = CliRunner().invoke(analyze_command, ["--only", "events_per_name"])
+    result = InProcessRunner().invoke(analyze_command, ["--only", "events_per_name"])
     assert result.exit_code == 0, result.output
     added = len(lake.partitions())
     assert f"partitions added: events_json +{added}, events_parquet +{added}" in result.output
-    skipped = CliRunner().invoke(analyze_command, ["--no-repair", "--format", "csv"])
+    skipped = InProcessRunner().invoke(analyze_command, ["--no-repair", "--format", "csv"])
     assert "MSCK" not in skipped.output
 
 
@@ -145,3 +178,64 @@ def test_analyze_reads_the_settings_once(cli: CliRunner, monkeypatch: pytest.Mon
     result = cli.invoke(analyze_command, ["--only", "events_per_name", "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert len(loads) == 1
+
+
+class StubAthenaApi:
+    """Athena's API as the sandbox's endpoint answers one SELECT (Athena API reference shapes)."""
+
+    def __init__(self) -> None:
+        self.started: list[dict[str, Any]] = []
+
+    def start_query_execution(self, **request: Any) -> dict[str, Any]:
+        self.started.append(request)
+        return {"QueryExecutionId": "q-1"}
+
+    def get_query_execution(self, **_: Any) -> dict[str, Any]:
+        return {
+            "QueryExecution": {
+                "QueryExecutionId": "q-1",
+                "Status": {"State": "SUCCEEDED"},
+                "StatementType": "DML",
+                "Statistics": {"DataScannedInBytes": 2048},
+            }
+        }
+
+    def get_query_results(self, **_: Any) -> dict[str, Any]:
+        info = [{"Name": "n", "Label": "n", "Type": "bigint"}]
+        rows = [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "42"}]}]
+        return {"ResultSet": {"ResultSetMetadata": {"ColumnInfo": info}, "Rows": rows}}
+
+
+def test_query_goes_through_the_athena_api_by_default(
+    endpoint: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = StubAthenaApi()
+    real_client = Settings.client
+
+    def client(self: Settings, service: str, **kwargs: Any) -> Any:
+        return api if service == "athena" else real_client(self, service, **kwargs)
+
+    monkeypatch.setattr(Settings, "client", client)
+    result = CliRunner().invoke(query_command, ["--format", "json", "SELECT 42 AS n"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["rows"] == [[42]] and document["bytes_scanned"] == 2048
+    assert document["engine"] == "sandbox"
+    assert api.started == [
+        {
+            "QueryString": "SELECT 42 AS n",
+            "WorkGroup": OUTPUTS["athena_workgroup_name"],
+            "QueryExecutionContext": {"Database": DATABASE, "Catalog": "AwsDataCatalog"},
+        }
+    ]
+
+
+def test_unreachable_sandbox_api(endpoint: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("SANDBOX_PORT", str(port))
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = CliRunner().invoke(query_command, ["SELECT 1"])
+    assert result.exit_code == 1 and "make up" in result.output
+    assert result.output.count("\n") == 1
