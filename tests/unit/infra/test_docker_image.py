@@ -1,0 +1,76 @@
+"""The Docker image installs what the plugin imports inside LocalStack.
+
+``docker/localstack.Dockerfile`` installs the sandbox package with ``--no-deps`` into LocalStack's
+own virtual environment and adds the plugin's libraries by name; a library the plugin starts to
+import (directly, or through the stage modules it loads) but the image lacks makes a service fail
+to load in Docker mode only, which no host-mode test sees. This test follows the plugin's imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+DOCKERFILE = ROOT / "docker" / "localstack.Dockerfile"
+# What LocalStack 4.14.0's own virtual environment brings (the image's base).
+LOCALSTACK_VENV = {"localstack", "moto", "boto3", "botocore", "werkzeug", "rolo", "plux"}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _module_files(dotted: str) -> list[Path]:
+    """The files Python runs to import ``dotted``: each package's __init__, then the module."""
+    parts, files = dotted.split("."), []
+    for end in range(1, len(parts) + 1):
+        base = ROOT.joinpath(*parts[:end])
+        if (base / "__init__.py").exists():
+            files.append(base / "__init__.py")
+        elif base.with_suffix(".py").exists():
+            files.append(base.with_suffix(".py"))
+            break
+    return files
+
+
+def plugin_third_party_imports() -> set[str]:
+    todo = sorted((ROOT / "sandbox" / "localstack_plugin").glob("*.py"))
+    seen: set[Path] = set()
+    found: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top == "sandbox":
+                todo.extend(_module_files(name))
+            elif top not in sys.stdlib_module_names:
+                found.add(top)
+    return found
+
+
+def installed_by_the_image() -> set[str]:
+    logical = DOCKERFILE.read_text().replace("\\\n", " ")  # join continued lines
+    words = {w for line in logical.splitlines() if "pip install" in line for w in line.split()}
+    return {w.replace("-", "_") for w in words if re.fullmatch(r"[A-Za-z][\w-]*", w)}
+
+
+def test_every_library_the_plugin_imports_is_in_the_image() -> None:
+    missing = plugin_third_party_imports() - LOCALSTACK_VENV - installed_by_the_image()
+    assert missing == set()
+
+
+def test_the_offline_httpfs_extension_is_in_the_image() -> None:
+    # Loaded by path from its wheel (no import statement names it).
+    assert "duckdb_extension_httpfs" in installed_by_the_image()
