@@ -11,15 +11,16 @@ Not reproduced: S3 access points, Requester Pays, and Glacier-class objects (Ath
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from sandbox.query.errors import QueryError
 
 # Characters Hive escapes in partition path segments (org.apache.hadoop.hive.common.FileUtils).
 _HIVE_ESCAPED = set("\"#%'*/:=?\\\x7f{[]^")
+_PERCENT = re.compile("%([0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,18 @@ def hive_path(keys: Sequence[str], values: Sequence[str]) -> str:
     )
 
 
+def unescape_path_value(text: str) -> str:
+    """Hive's ``FileUtils.unescapePathName``: each ``%XX`` (two hex digits) is the character
+    U+00XX, anything else stays (``%41`` -> ``A``, ``%zz`` and a lone ``%`` unchanged)."""
+    return _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def parse_hive_segment(segment: str) -> tuple[str, str] | None:
     """``name=x%3Dy`` -> (``name``, ``x=y``); None for a segment that is not ``k=v``."""
     key, sep, value = segment.partition("=")
     if not sep or not key:
         return None
-    return unquote(key), unquote(value)
+    return unescape_path_value(key), unescape_path_value(value)
 
 
 def is_hidden(relative_key: str) -> bool:
@@ -106,9 +113,10 @@ def assign_to_locations(
 def conforming(file_url: str, keys: Sequence[str], values: Sequence[str]) -> bool:
     """True when the file's ``k=v`` path segments spell exactly these keys and values, in a
     form DuckDB's ``hive_partitioning`` decodes to the same strings (no Hive-escaped character
-    in them, no ``\\`` anywhere in the key: DuckDB splits paths on it)."""
+    in them, no ``\\`` anywhere in the key: DuckDB splits paths on it; no ``%``: DuckDB decodes
+    ``%XX`` as UTF-8, Hive as one character per escape)."""
     _, key = split_s3_url(file_url)
-    if "\\" in key:
+    if "\\" in key or "%" in key:
         return False
     found = [parse_hive_segment(part) for part in key.split("/")[:-1]]
     pairs = [pair for pair in found if pair is not None]

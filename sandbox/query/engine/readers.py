@@ -105,8 +105,35 @@ def _select(selects: Sequence[str], reader: str, options: Sequence[str]) -> str:
     return "SELECT " + ", ".join(selects) + " FROM " + reader + "(" + ", ".join(options) + ")"
 
 
-def _json_select(
+def _compression(url: str) -> str:
+    """DuckDB picks a file's codec from its path, but stops reading the path at a ``?`` (a URL
+    query to it): for such keys the codec is named here, by extension as Hadoop's codecs do."""
+    if "?" not in url:
+        return "auto"
+    name = url.rsplit("/", 1)[-1].lower()
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    return {"gz": "gzip", "zst": "zstd"}.get(extension, "uncompressed")
+
+
+def _json_selects(
     table: Table, files: Sequence[str], hive: bool, json_format: str, extra: Sequence[str]
+) -> list[str]:
+    by_codec: dict[str, list[str]] = {}
+    for file in files:
+        by_codec.setdefault(_compression(file), []).append(file)
+    return [
+        _json_select(table, group, hive, json_format, extra, codec)
+        for codec, group in by_codec.items()
+    ]
+
+
+def _json_select(
+    table: Table,
+    files: Sequence[str],
+    hive: bool,
+    json_format: str,
+    extra: Sequence[str],
+    codec: str = "auto",
 ) -> str:
     columns: list[tuple[str, str]] = []
     selects: list[str] = []
@@ -129,6 +156,8 @@ def _json_select(
         f"columns = {_struct_literal(columns)}",
         "maximum_object_size = 268435456",
     ]
+    if codec != "auto":
+        options.append("compression = " + literal(codec))
     if str(table.serde_parameters.get("ignore.malformed.json", "")).lower() == "true":
         options.append("ignore_errors = true")
     options.extend(_hive_options(table, hive))
@@ -182,7 +211,7 @@ def view_sql(table: Table, groups: Sequence[FileGroup], json_format: str = JSON_
         hive = group.values is None and bool(table.partition_keys)
         extra = _partition_columns(table, hive, group.values) if table.partition_keys else []
         if kind == "json":
-            parts.append(_json_select(table, group.files, hive, json_format, extra))
+            parts.extend(_json_selects(table, group.files, hive, json_format, extra))
         else:
             parts.append(_parquet_select(table, group.files, hive, extra))
     if not parts:
