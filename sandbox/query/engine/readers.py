@@ -24,7 +24,9 @@ Everything from Glue or S3 (names, keys, SerDe parameters, values) enters the SQ
 :mod:`sandbox.query.dialect.quoting`, and each SELECT is concatenated from quoted parts. Object
 URLs are ``s3://<bucket>/<key>`` with the key's characters as S3 holds them: the connection runs
 with ``s3_url_compatibility_mode`` (see :mod:`~sandbox.query.engine.duck`), so DuckDB neither
-globs nor reads query parameters from them and percent-encodes every byte itself.
+globs nor reads query parameters from them and percent-encodes every byte itself; as DuckDB picks
+a file's codec from its path up to a ``?``, such keys get theirs named (``.gz`` gzip, ``.zst``
+zstd, else uncompressed).
 
 Not reproduced: CSV/TSV, Avro, ORC, Ion and Grok SerDes (refused with a message), OpenX's
 case-insensitive key matching, Parquet files lacking a declared column (Athena returns NULL,
