@@ -371,7 +371,14 @@ def render_markdown(doc: dict[str, Any]) -> str:
             f"Athena's API on the sandbox's endpoint (boto3): SELECT 1 median "
             f"{_fmt(api.get('select1_ms'), ' ms', 1)} "
             f"(p90 {_fmt(api.get('select1_p90_ms'), ' ms', 1)}, "
-            f"{api.get('select1_runs', '?')} runs); the pack through the API and in the engine "
+            f"{api.get('select1_runs', '?')} runs; inside the service: "
+            + (
+                ", ".join(
+                    f"{k} {v:.0f} ms" for k, v in (api.get("select1_server_ms") or {}).items()
+                )
+                or "-"
+            )
+            + "); the pack through the API and in the engine "
             f"alone, the same statements alternated, median of {api.get('pack_runs', '?')} runs:",
             "",
             markdown_table(

@@ -41,7 +41,7 @@ _FLOATS = {"double", "float", "real"}
 # Polling GetQueryExecution: AWS's queueing and planning take about a second, so every half
 # second is enough there; the sandbox answers a small query in milliseconds.
 AWS_POLL = (0.5, 0.5)
-SANDBOX_POLL = (0.002, 0.05)
+SANDBOX_POLL = (0.002, 0.02)
 
 
 def convert(value: str | None, athena_type: str) -> Any:
