@@ -1,6 +1,6 @@
 """The ``query``, ``analyze`` and ``stats`` click commands: thin shells over the query stage.
 
-Options become arguments of the stage's functions (``engine.factory.open_engine``,
+Options become arguments of the stage's functions (``api.factory.open_engine``,
 ``analysis.analyze.analyze``), whose results :mod:`sandbox.query.render` prints.
 Expected failures (bad SQL, missing tables, an unreachable emulator) print one line and exit 1;
 usage errors exit 2 (click). By default statements go through the sandbox's Athena API, as any
@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from sandbox.cli_support import friendly, pass_settings
-from sandbox.query.engine.factory import ENGINES, EngineOptions, open_engine
+from sandbox.query.api.factory import ENGINES, EngineOptions, open_engine
 from sandbox.query.engine.pricing import DEFAULT_PRICES, MB, Prices
 from sandbox.query.render import FORMATS, print_result
 from sandbox.settings import Settings

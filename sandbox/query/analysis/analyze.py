@@ -24,7 +24,7 @@ from sandbox.query.analysis.pack import (
     repair,
     run_pack,
 )
-from sandbox.query.engine.factory import (
+from sandbox.query.api.factory import (
     DEFAULT_OPTIONS,
     EngineOptions,
     open_engine,

@@ -2,6 +2,7 @@
 
 ``duck`` (the offline DuckDB connection and bytes scanned), ``readers`` (the DuckDB view over a
 Glue table's files), ``session`` (the stand-in: one statement in, a result out), ``athena``
-(the production path on AWS), ``pricing`` (what Athena would charge), ``factory`` (which of
-the two a command runs on). Imports the dialect and catalog rooms, never the analysis or the CLI.
+(the production path on AWS, and the client of the sandbox's own Athena API), ``pricing`` (what
+Athena would charge). Imports the dialect and catalog rooms, never the api or analysis rooms or
+the CLI.
 """
