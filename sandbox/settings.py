@@ -302,6 +302,8 @@ class PluginSettings:
     region: str = "us-east-1"  # the region LocalStack's own clients use for snapshots
     jq_workers: int = 1
     fast_path: bool = True
+    # Worker threads running Athena statements in LocalStack (more queries wait QUEUED).
+    athena_workers: int = 4
     # Accepted Firehose records logged to disk before the call answers (SANDBOX_FIREHOSE_WAL=0:
     # buffers in memory only, lost on a crash); needs a state folder.
     firehose_wal: bool = True
@@ -312,8 +314,6 @@ class PluginSettings:
         if not self.firehose_wal or self.state_dir is None:
             return None
         return StateLayout(self.state_dir).firehose_wal_dir
-    # Worker threads running Athena statements in LocalStack (more queries wait QUEUED).
-    athena_workers: int = 4
 
     @property
     def persist_enabled(self) -> bool:
@@ -349,6 +349,6 @@ def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSett
         region=get("AWS_DEFAULT_REGION", "us-east-1"),
         jq_workers=int(get("SANDBOX_JQ_WORKERS", "1")),
         fast_path=get("SANDBOX_FIREHOSE_FAST_PATH", "1") != "0",
-        firehose_wal=get("SANDBOX_FIREHOSE_WAL", "1") != "0",
         athena_workers=max(1, int(get("SANDBOX_ATHENA_WORKERS", "4"))),
+        firehose_wal=get("SANDBOX_FIREHOSE_WAL", "1") != "0",
     )
