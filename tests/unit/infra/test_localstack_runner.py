@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.infra import localstack
 from sandbox.infra.errors import PlatformError
-from sandbox.settings import Settings, is_local_endpoint, load
+from sandbox.settings import Settings, load
 
 
 def _settings(tmp_path: Path, port: int = 4566) -> Settings:
@@ -75,18 +75,3 @@ def test_unknown_mode_is_rejected(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, mode="kubernetes")
     with pytest.raises(PlatformError, match="SANDBOX_MODE"):
         localstack.choose_mode(settings)
-
-
-@pytest.mark.parametrize(
-    ("url", "local"),
-    [
-        ("http://127.0.0.1:4566", True),
-        ("http://localhost:4566", True),
-        ("localhost:4566", True),
-        ("https://firehose.us-east-1.amazonaws.com", False),
-        ("http://10.0.0.5:4566", False),
-        (None, False),
-    ],
-)
-def test_local_endpoint_detection(url: str | None, local: bool) -> None:
-    assert is_local_endpoint(url) is local
