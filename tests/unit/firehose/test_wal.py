@@ -127,6 +127,13 @@ def wal(fs: MemoryFS, **kwargs) -> WriteAheadLog:
     return WriteAheadLog("/wal", fs, **kwargs)
 
 
+def stream_log(fs: MemoryFS, **kwargs) -> WriteAheadLog:
+    """A log on ``fs`` in which the stream ``s`` is configured (to ``DESTINATION``)."""
+    log = wal(fs, **kwargs)
+    log.configured("s", "1", DESTINATION)
+    return log
+
+
 def append(log: WriteAheadLog, stream: str, records: list[bytes], arrival: float = T0) -> int:
     commit = log.append(stream, log.prepare(records, arrival))
     commit.wait()
@@ -139,8 +146,7 @@ def replayed(steps) -> list[bytes]:
 
 def test_records_and_intents_replay_exactly_what_no_existing_object_holds() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     first = append(log, "s", [b"a", b"b"])
     append(log, "s", [b"c"], arrival=T0 + 5)
     append(log, "s", [b"d", b"e"])
@@ -159,8 +165,7 @@ def test_records_and_intents_replay_exactly_what_no_existing_object_holds() -> N
 
 def test_a_torn_last_frame_is_cut_off_and_the_log_goes_on() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     append(log, "s", [b"kept"])
     log.close()
     (path,) = fs.listing()
@@ -180,8 +185,7 @@ def test_a_torn_last_frame_is_cut_off_and_the_log_goes_on() -> None:
 
 def test_a_corrupted_frame_is_not_replayed() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     append(log, "s", [b"one"])
     append(log, "s", [b"two"])
     log.close()
@@ -193,8 +197,7 @@ def test_a_corrupted_frame_is_not_replayed() -> None:
 
 def test_a_crash_between_write_and_sync_loses_only_unacknowledged_calls() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     append(log, "s", [b"acknowledged"])
     fs.crash_on_sync = True
     with pytest.raises(WalUnavailable):
@@ -208,8 +211,7 @@ def test_a_crash_between_write_and_sync_loses_only_unacknowledged_calls() -> Non
 
 def test_a_failed_write_fails_the_call() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     fs.fail_write = True
     with pytest.raises(WalUnavailable, match="No space left"):
         append(log, "s", [b"x"])
@@ -217,8 +219,7 @@ def test_a_failed_write_fails_the_call() -> None:
 
 def test_replay_is_idempotent() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     base = append(log, "s", [b"a", b"b", b"c"])
     log.delivering("s", "sink", "k", [(base, 1, array("I", [1]))])
     log.close()
@@ -233,8 +234,7 @@ def test_replay_is_idempotent() -> None:
 def test_group_commit_shares_syncs_between_concurrent_calls() -> None:
     fs = MemoryFS()
     fs.sync_delay = 0.005
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     threads, calls = 16, 40
 
     def produce(t: int) -> None:
@@ -256,8 +256,7 @@ def test_group_commit_shares_syncs_between_concurrent_calls() -> None:
 def test_compaction_drops_delivered_segments_once_their_objects_are_durable() -> None:
     fs = MemoryFS()
     now = [T0]
-    log = wal(fs, segment_bytes=200, clock=lambda: now[0])
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs, segment_bytes=200, clock=lambda: now[0])
     bases = [append(log, "s", [b"x" * 150]) for _ in range(4)]
     before = fs.listing()
     for base in bases[:3]:
@@ -280,8 +279,7 @@ def test_compaction_drops_delivered_segments_once_their_objects_are_durable() ->
 
 def test_a_deleted_streams_log_goes_after_its_last_delivery() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     base = append(log, "s", [b"a"])
     log.removed("s")
     log.compact(T0 + 10**9)
@@ -298,8 +296,7 @@ def test_a_deleted_streams_log_goes_after_its_last_delivery() -> None:
 
 def test_a_deleted_streams_undelivered_records_are_replayed_then_deleted_again() -> None:
     fs = MemoryFS()
-    log = wal(fs)
-    log.configured("s", "1", DESTINATION)
+    log = stream_log(fs)
     append(log, "s", [b"a"])
     log.removed("s")
     log.close()
