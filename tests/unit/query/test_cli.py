@@ -104,16 +104,6 @@ def test_athena_engine_refuses_the_sandbox_credentials(
     assert result.exit_code == 1 and "dummy" in result.output
 
 
-def test_unreachable_emulator(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    monkeypatch.setenv("SANDBOX_PORT", str(port))
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    result = cli.invoke(query_command, ["SELECT count(*) FROM events_json"])
-    assert result.exit_code == 1 and "make up" in result.output
-
-
 def test_analyze_runs_the_pack_and_compares(cli: CliRunner) -> None:
     result = cli.invoke(analyze_command, ["--only", "events_per_name", "--only", "one_partition"])
     assert result.exit_code == 0, result.output
@@ -230,12 +220,19 @@ def test_query_goes_through_the_athena_api_by_default(
     ]
 
 
-def test_unreachable_sandbox_api(endpoint: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("runner", "sql"),
+    [(InProcessRunner, "SELECT count(*) FROM events_json"), (CliRunner, "SELECT 1")],
+    ids=["in-process", "athena-api"],
+)
+def test_an_unreachable_endpoint_is_one_line_saying_make_up(
+    endpoint: Settings, monkeypatch: pytest.MonkeyPatch, runner: type[CliRunner], sql: str
+) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     monkeypatch.setenv("SANDBOX_PORT", str(port))
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    result = CliRunner().invoke(query_command, ["SELECT 1"])
+    result = runner().invoke(query_command, [sql])
     assert result.exit_code == 1 and "make up" in result.output
     assert result.output.count("\n") == 1
