@@ -534,31 +534,21 @@ def to_athena(node: GlueType) -> AthenaColumnType:
 
 # --- DuckDB types back to the tree ---------------------------------------------------------
 
-# DuckDB's names for the tree's primitives (``duckdb_types()``), after its aliases; the unsigned
-# and 128-bit integers become the narrowest signed type that holds them, except HUGEINT, which
-# is what DuckDB's sum() of integers returns where Trino's returns bigint.
-_FROM_DUCKDB = {
-    "VARCHAR": "string",
+# DuckDB's names for the tree's primitives (``duckdb_types()``), after its aliases: each name
+# :func:`to_duckdb` writes, and the types only DuckDB has. The unsigned and 128-bit integers
+# become the narrowest signed type that holds them, except HUGEINT, which is what DuckDB's sum()
+# of integers returns where Trino's returns bigint.
+_FROM_DUCKDB = {duck: glue for glue, duck in _DUCKDB.items()} | {
     "ENUM": "string",
-    "BOOLEAN": "boolean",
-    "TINYINT": "tinyint",
     "UTINYINT": "smallint",
-    "SMALLINT": "smallint",
     "USMALLINT": "int",
-    "INTEGER": "int",
     "UINTEGER": "bigint",
-    "BIGINT": "bigint",
     "UBIGINT": "bigint",
     "HUGEINT": "bigint",
     "UHUGEINT": "bigint",
-    "FLOAT": "float",
-    "DOUBLE": "double",
-    "DATE": "date",
-    "TIMESTAMP": "timestamp",
     "TIMESTAMP_S": "timestamp",
     "TIMESTAMP_MS": "timestamp",
     "TIMESTAMP_NS": "timestamp",
-    "BLOB": "binary",
 }
 _DUCK_TOKEN = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|[A-Za-z_][\w$]*|\d+|\S')
 
