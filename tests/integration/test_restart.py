@@ -209,11 +209,13 @@ def second(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Second]:
         instance.outputs = read_outputs(settings)
         outputs = instance.outputs
         _fill(instance)
+        # The query first: it runs through Athena's API, whose result files (results bucket)
+        # are part of the lake the restart must bring back.
+        instance.query_before = instance.cli("query", "--format", "csv", QUERY).stdout
         instance.before = _objects(instance.client("s3"))
         instance.partitions_before = _partitions(
             instance.client("glue"), outputs.database, outputs.json_table
         )
-        instance.query_before = instance.cli("query", "--format", "csv", QUERY).stdout
 
         down = instance.timed("down_s", "down")
         assert "stopped" in down.stdout
