@@ -100,10 +100,7 @@ def parse_body(body: bytes) -> dict[str, Any]:
         document = json.loads(body, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise SerializationError(f"The request body is not valid JSON: {_short(error)}") from None
-    if isinstance(document, list):
-        raise SerializationError("Start of list found where not expected")
-    if not isinstance(document, dict):
-        raise SerializationError("Expected null")
+    _check_container(document, "structure")
     return document
 
 
@@ -221,6 +218,23 @@ def _wrong_type(value: Any, target: str) -> SerializationError:
     return SerializationError(f"{_token(value)} can not be converted to {article} {target}")
 
 
+# The JSON value a structure, list or map member is read from, and Coral's message when it gets
+# a scalar instead (the other container gets _wrong_type's "Start of ... found where not expected").
+_CONTAINERS: dict[str, tuple[type, str]] = {
+    "structure": (dict, "Expected null"),
+    "list": (list, "Expected list or null"),
+    "map": (dict, "Expected map or null"),
+}
+
+
+def _check_container(value: Any, kind: str) -> None:
+    expected, scalar_message = _CONTAINERS[kind]
+    if not isinstance(value, expected):
+        if isinstance(value, list | dict):
+            raise _wrong_type(value, kind)
+        raise SerializationError(scalar_message)
+
+
 _TYPE_NAMES = {
     "string": "String",
     "integer": "Integer",
@@ -262,11 +276,9 @@ def _pattern(text: str) -> re.Pattern[str] | None:
 def _walk(value: Any, shape: Any, path: str, violations: list[str]) -> Any:
     """The parsed value (blobs decoded); type errors raise, constraint violations collect."""
     kind = shape.type_name
+    if kind in _CONTAINERS:
+        _check_container(value, kind)
     if kind == "structure":
-        if not isinstance(value, dict):
-            if isinstance(value, list):
-                raise SerializationError("Start of list found where not expected")
-            raise SerializationError("Expected null")
         out: dict[str, Any] = {}
         required = set(shape.required_members)
         for member, member_shape in shape.members.items():
@@ -280,10 +292,6 @@ def _walk(value: Any, shape: Any, path: str, violations: list[str]) -> Any:
             out[member] = _walk(item, member_shape, child_path, violations)
         return out
     if kind == "list":
-        if not isinstance(value, list):
-            if isinstance(value, dict):
-                raise SerializationError("Start of structure or map found where not expected.")
-            raise SerializationError("Expected list or null")
         _length(value, len(value), shape, path, violations)
         return [
             _walk(item, shape.member, f"{path}.{i}.member", violations)
@@ -291,10 +299,6 @@ def _walk(value: Any, shape: Any, path: str, violations: list[str]) -> Any:
             if item is not None  # Coral drops null list elements
         ]
     if kind == "map":
-        if not isinstance(value, dict):
-            if isinstance(value, list):
-                raise SerializationError("Start of list found where not expected")
-            raise SerializationError("Expected map or null")
         _length(value, len(value), shape, path, violations)
         return {
             key: _walk(item, shape.value, f"{path}.{key}", violations)
