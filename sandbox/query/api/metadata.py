@@ -15,6 +15,7 @@ is a regular expression here (Athena documents it as a regex on table names, and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.query.api.errors import ApiError, invalid_request
@@ -37,6 +38,17 @@ def page(
         raise invalid_request("Invalid NextToken") from None
     chunk = items[start : start + size]
     return chunk, (str(start + size) if start + size < len(items) else None)
+
+
+def listing(
+    key: str, items: list[Any], render: Callable[[Any], dict[str, Any]], request: dict[str, Any]
+) -> dict[str, Any]:
+    """A List* answer: the request's page of ``items`` under ``key``, rendered, and NextToken."""
+    chunk, token = page(items, request.get("MaxResults"), request.get("NextToken"), 50)
+    out: dict[str, Any] = {key: [render(item) for item in chunk]}
+    if token:
+        out["NextToken"] = token
+    return out
 
 
 def check_catalog(name: str | None) -> None:
@@ -131,11 +143,7 @@ class Metadata:
     def list_databases(self, request: dict[str, Any]) -> dict[str, Any]:
         check_catalog(request.get("CatalogName"))
         names = sorted(self._all("get_databases", "DatabaseList"), key=lambda d: d["Name"])
-        chunk, token = page(names, request.get("MaxResults"), request.get("NextToken"), 50)
-        out: dict[str, Any] = {"DatabaseList": [database(d) for d in chunk]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return listing("DatabaseList", names, database, request)
 
     def get_database(self, request: dict[str, Any]) -> dict[str, Any]:
         check_catalog(request.get("CatalogName"))
@@ -151,11 +159,7 @@ class Metadata:
             pattern = re.compile(expression, re.I)
             tables = [t for t in tables if pattern.fullmatch(t["Name"])]
         tables.sort(key=lambda t: t["Name"])
-        chunk, token = page(tables, request.get("MaxResults"), request.get("NextToken"), 50)
-        out: dict[str, Any] = {"TableMetadataList": [table_metadata(t) for t in chunk]}
-        if token:
-            out["NextToken"] = token
-        return out
+        return listing("TableMetadataList", tables, table_metadata, request)
 
     def get_table_metadata(self, request: dict[str, Any]) -> dict[str, Any]:
         check_catalog(request.get("CatalogName"))
