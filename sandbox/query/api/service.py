@@ -31,7 +31,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -143,6 +143,31 @@ def _page_size(value: Any, bound: int) -> int:
     if size < 1 or size > bound:
         raise invalid_request(f"MaxResults must be between 1 and {bound}.")
     return size
+
+
+def _batch_get[T](
+    names: Iterable[str],
+    find: Callable[[str], T | None],
+    render: Callable[[T], dict[str, Any]],
+    name_member: str,
+    not_found: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A BatchGet* answer: ``render`` of each name ``find`` knows, and an unprocessed entry
+    (``INVALID_INPUT``, the message ``not_found`` with the name) for each other."""
+    found, missing = [], []
+    for name in names:
+        item = find(name)
+        if item is None:
+            missing.append(
+                {
+                    name_member: name,
+                    "ErrorCode": "INVALID_INPUT",
+                    "ErrorMessage": not_found.format(name),
+                }
+            )
+        else:
+            found.append(render(item))
+    return found, missing
 
 
 class AthenaService:
@@ -429,20 +454,14 @@ class AthenaService:
         ids = list(request.get("QueryExecutionIds") or [])
         if not 1 <= len(ids) <= MAX_LIST:
             raise invalid_request(f"QueryExecutionIds must hold 1 to {MAX_LIST} ids.")
-        found, missing = [], []
         with self._lock:
-            for query_id in ids:
-                execution = self._executions.get(query_id)
-                if execution is None:
-                    missing.append(
-                        {
-                            "QueryExecutionId": query_id,
-                            "ErrorCode": "INVALID_INPUT",
-                            "ErrorMessage": f"QueryExecution {query_id} was not found",
-                        }
-                    )
-                else:
-                    found.append(execution.to_api())
+            found, missing = _batch_get(
+                ids,
+                self._executions.get,
+                QueryExecution.to_api,
+                "QueryExecutionId",
+                "QueryExecution {} was not found",
+            )
         return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
 
     def list_query_executions(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -593,19 +612,13 @@ class AthenaService:
 
     def batch_get_prepared_statement(self, request: dict[str, Any]) -> dict[str, Any]:
         group = request["WorkGroup"]
-        found, missing = [], []
-        for name in request.get("PreparedStatementNames") or []:
-            record = self._prepared.get((group, name))
-            if record is None:
-                missing.append(
-                    {
-                        "StatementName": name,
-                        "ErrorCode": "INVALID_INPUT",
-                        "ErrorMessage": f"Prepared statement {name} does not exist",
-                    }
-                )
-            else:
-                found.append(self._prepared_api(record))
+        found, missing = _batch_get(
+            request.get("PreparedStatementNames") or [],
+            lambda name: self._prepared.get((group, name)),
+            self._prepared_api,
+            "StatementName",
+            "Prepared statement {} does not exist",
+        )
         return {"PreparedStatements": found, "UnprocessedPreparedStatementNames": missing}
 
     def delete_prepared_statement(self, request: dict[str, Any]) -> dict[str, Any]:

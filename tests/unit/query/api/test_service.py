@@ -370,6 +370,17 @@ def test_execution_parameters_and_prepared_statements() -> None:
     assert got["PreparedStatement"]["QueryStatement"] == "SELECT ?, 3"
     listed = service.list_prepared_statements({"WorkGroup": "analytics"})
     assert [p["StatementName"] for p in listed["PreparedStatements"]] == ["q"]
+    batch = service.batch_get_prepared_statement(
+        {"WorkGroup": "analytics", "PreparedStatementNames": ["q", "nope"]}
+    )
+    assert [p["StatementName"] for p in batch["PreparedStatements"]] == ["q"]
+    assert batch["UnprocessedPreparedStatementNames"] == [
+        {
+            "StatementName": "nope",
+            "ErrorCode": "INVALID_INPUT",
+            "ErrorMessage": "Prepared statement nope does not exist",
+        }
+    ]
     service.delete_prepared_statement({"WorkGroup": "analytics", "StatementName": "q"})
     with pytest.raises(ApiError) as caught:
         service.get_prepared_statement({"WorkGroup": "analytics", "StatementName": "q"})
