@@ -288,9 +288,7 @@ def test_pyathena_reports_athena_errors(lake: Lake, aws_env: None) -> None:
 @pytest.fixture
 def wr(lake: Lake, aws_env: None) -> Iterator[Any]:
     """awswrangler pointed at the sandbox (the README's snippet), its settings restored after."""
-    # awswrangler 3.17.1 declares pyarrow<26, and the sandbox pins pyarrow 26: it is not in the
-    # test extras until one of them moves (these tests then run).
-    wrangler = pytest.importorskip("awswrangler", reason="awswrangler 3.17.1 declares pyarrow<26")
+    import awswrangler as wrangler
     wrangler.config.athena_endpoint_url = lake.endpoint
     wrangler.config.s3_endpoint_url = lake.endpoint
     wrangler.config.glue_endpoint_url = lake.endpoint
@@ -414,8 +412,6 @@ def readme_snippets(lake: Lake) -> dict[str, str]:
 def test_the_readme_snippets_run_as_written(
     lake: Lake, aws_env: None, only_the_sandbox: list[Any], client: str
 ) -> None:
-    if client == "awswrangler":
-        pytest.importorskip("awswrangler", reason="awswrangler 3.17.1 declares pyarrow<26")
     code = readme_snippets(lake)[client]
     scope: dict[str, Any] = {}
     try:
