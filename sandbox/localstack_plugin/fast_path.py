@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections import Counter
 from typing import Any
 
@@ -49,6 +48,7 @@ from sandbox.firehose.request_validation import (
     decode_blob,
     stream_name_violations,
 )
+from sandbox.localstack_plugin.gateway import add_preprocess_handler
 from sandbox.localstack_plugin.runtime import current
 
 LOG = logging.getLogger(__name__)
@@ -56,28 +56,13 @@ LOG = logging.getLogger(__name__)
 TARGET = "Firehose_20150804.PutRecordBatch"
 JSON_1_1 = "application/x-amz-json-1.1"
 
-# LocalStack's handler chain is one per process: the handler is appended to it once.
-_lock = threading.Lock()
-_installed = False
-
 
 def install() -> None:
     """Add the short path to LocalStack's ``preprocess_request`` handlers (idempotent)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        from localstack.aws.handlers import preprocess_request
+    from sandbox.localstack_plugin import firehose_requests
 
-        from sandbox.localstack_plugin import firehose_requests
-
-        # Before the request checks, which would parse every batch a second time.
-        handlers = preprocess_request.handlers
-        if firehose_requests.handle in handlers:
-            handlers.insert(handlers.index(firehose_requests.handle), handle_put_record_batch)
-        else:
-            preprocess_request.append(handle_put_record_batch)
-        _installed = True
+    # Before the request checks, which would parse every batch a second time.
+    add_preprocess_handler(handle_put_record_batch, before=firehose_requests.handle)
 
 
 def _skip(counters: Counter[str], reason: str) -> None:

@@ -25,29 +25,19 @@ and CBOR bodies go to LocalStack's parser as before.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from sandbox.firehose.errors import FirehoseError
 from sandbox.firehose.request_validation import TARGET_PREFIX, parse_request
+from sandbox.localstack_plugin.gateway import add_preprocess_handler
 
 LOG = logging.getLogger(__name__)
 JSON_1_1 = "application/x-amz-json-1.1"
 
-_lock = threading.Lock()
-_installed = False
-
 
 def install() -> None:
     """Add :func:`handle` to LocalStack's ``preprocess_request`` handlers (idempotent)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        from localstack.aws.handlers import preprocess_request
-
-        preprocess_request.append(handle)
-        _installed = True
+    add_preprocess_handler(handle)
 
 
 def is_firehose(request: Any) -> bool:

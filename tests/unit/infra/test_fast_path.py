@@ -195,3 +195,20 @@ def test_calls_taken_and_skipped_are_counted_on_the_runtime(monkeypatch):
     assert counters["handled"] == 1
     call(FakeProvider(), b"not json", monkeypatch=monkeypatch)
     assert runtime.current().fast_path_counters["skipped:body"] == 1
+
+
+@pytest.mark.parametrize("short_path_first", [True, False])
+def test_the_short_path_goes_once_before_the_request_checks(
+    monkeypatch: pytest.MonkeyPatch, short_path_first: bool
+) -> None:
+    from localstack.aws.handlers import preprocess_request
+
+    from sandbox.localstack_plugin import firehose_requests
+
+    ours = (fast_path.handle_put_record_batch, firehose_requests.handle)
+    others = [h for h in preprocess_request.handlers if h not in ours]
+    monkeypatch.setattr(preprocess_request, "handlers", others)
+    installs = [fast_path.install, firehose_requests.install]
+    for install in (installs if short_path_first else installs[::-1]) * 2:
+        install()
+    assert [h for h in preprocess_request.handlers if h in ours] == list(ours)
