@@ -7,11 +7,12 @@ depend one way; the pure cores import neither LocalStack nor a network client.
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.unit.imports import absolute_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = [ROOT / "sandbox", ROOT / "benchmarks"]
@@ -23,17 +24,6 @@ NETWORK_OR_EMULATOR = {"localstack", "moto", "boto3", "botocore", "requests", "u
 
 def _modules(base: Path) -> list[Path]:
     return sorted(p for p in base.rglob("*.py") if "__pycache__" not in p.parts)
-
-
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
 
 
 def test_no_module_or_package_shadows_the_standard_library() -> None:
@@ -51,7 +41,7 @@ def test_query_rooms_depend_one_way(room: str) -> None:
     allowed = set(QUERY_ROOMS[: QUERY_ROOMS.index(room) + 1])
     upward = []
     for path in _modules(ROOT / "sandbox" / "query" / room):
-        for name in _imports(path):
+        for name in absolute_imports(path):
             parts = name.split(".")
             if parts[:2] == ["sandbox", "query"] and len(parts) > 2:
                 target = parts[2]
@@ -66,7 +56,7 @@ def test_query_rooms_depend_one_way(room: str) -> None:
 def test_pure_cores_import_no_emulator_and_no_network(package: str) -> None:
     found = []
     for path in _modules(ROOT / package):
-        for name in _imports(path):
+        for name in absolute_imports(path):
             if name.split(".")[0] in NETWORK_OR_EMULATOR:
                 found.append(f"{path.relative_to(ROOT)} imports {name}")
     assert found == []
@@ -77,6 +67,6 @@ def test_product_tests_do_not_import_the_benchmarks() -> None:
     for path in _modules(ROOT / "tests"):
         if "benchmarks" in path.relative_to(ROOT / "tests").parts[:1]:
             continue  # the benchmark tool's own tests
-        if any(name.split(".")[0] == "benchmarks" for name in _imports(path)):
+        if any(name.split(".")[0] == "benchmarks" for name in absolute_imports(path)):
             found.append(str(path.relative_to(ROOT)))
     assert found == []

@@ -8,25 +8,16 @@ to load in Docker mode only, which no host-mode test sees. This test follows the
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
 from pathlib import Path
+
+from tests.unit.imports import absolute_imports
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILE = ROOT / "docker" / "localstack.Dockerfile"
 # What LocalStack 4.14.0's own virtual environment brings (the image's base).
 LOCALSTACK_VENV = {"localstack", "moto", "boto3", "botocore", "werkzeug", "rolo", "plux"}
-
-
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
 
 
 def _module_files(dotted: str) -> list[Path]:
@@ -51,7 +42,7 @@ def plugin_third_party_imports() -> set[str]:
         if path in seen:
             continue
         seen.add(path)
-        for name in _imports(path):
+        for name in absolute_imports(path):
             top = name.split(".")[0]
             if top == "sandbox":
                 todo.extend(_module_files(name))
