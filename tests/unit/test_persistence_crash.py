@@ -10,24 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from sandbox import persistence
-
-REGION = "us-east-1"
-
-
-@pytest.fixture
-def aws() -> Iterator[tuple[Any, Any]]:
-    with mock_aws(config={"core": {"service_whitelist": None}}):
-        kwargs = {"region_name": REGION, "aws_access_key_id": "t", "aws_secret_access_key": "t"}
-        yield boto3.client("s3", **kwargs), boto3.client("glue", **kwargs)
+from tests.unit.moto_aws import REGION
 
 
 class Crash(Exception):
@@ -55,9 +44,9 @@ def _crash_before_the_index(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_an_object_overwritten_then_a_crash_before_the_index_keeps_the_old_version(
-    aws: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_glue: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     s3.create_bucket(Bucket="lake")
     s3.put_object(Bucket="lake", Key="k", Body=b"version 1")
     s3.put_object(Bucket="lake", Key="other", Body=b"stays")
@@ -78,9 +67,9 @@ def test_an_object_overwritten_then_a_crash_before_the_index_keeps_the_old_versi
 
 
 def test_the_next_save_after_a_crash_is_complete_and_leaves_no_orphans(
-    aws: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_glue: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     s3.create_bucket(Bucket="lake")
     s3.put_object(Bucket="lake", Key="k", Body=b"version 1")
     persistence.export_snapshot(s3, glue, tmp_path)
@@ -100,10 +89,10 @@ def test_the_next_save_after_a_crash_is_complete_and_leaves_no_orphans(
 
 
 def test_snapshots_written_before_versioned_bodies_still_restore(
-    aws: tuple[Any, Any], tmp_path: Path
+    s3_glue: tuple[Any, Any], tmp_path: Path
 ) -> None:
     """An index without per-entry body files (the first layout) keeps working."""
-    s3, glue = aws
+    s3, glue = s3_glue
     s3.create_bucket(Bucket="lake")
     body = b"old layout"
     legacy = hashlib.sha256(b"lake/k").hexdigest()

@@ -6,24 +6,13 @@ import errno
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from sandbox import persistence
-
-REGION = "us-east-1"
-
-
-@pytest.fixture
-def aws() -> Iterator[tuple[Any, Any]]:
-    with mock_aws(config={"core": {"service_whitelist": None}}):
-        kwargs = {"region_name": REGION, "aws_access_key_id": "t", "aws_secret_access_key": "t"}
-        yield boto3.client("s3", **kwargs), boto3.client("glue", **kwargs)
+from tests.unit.moto_aws import REGION, s3_and_glue
 
 
 def _put(journal: persistence.Journal, bucket: str, key: str, body: bytes) -> int:
@@ -82,9 +71,9 @@ def test_a_failing_writer_leaves_no_torn_line(
 
 
 def test_a_snapshot_truncates_the_journal_and_keeps_what_it_names(
-    aws: tuple[Any, Any], tmp_path: Path
+    s3_glue: tuple[Any, Any], tmp_path: Path
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     s3.create_bucket(Bucket="lake")
     s3.put_object(Bucket="lake", Key="k", Body=b"v1")
     journal = persistence.Journal(tmp_path)
@@ -103,10 +92,7 @@ def test_a_snapshot_truncates_the_journal_and_keeps_what_it_names(
     journal.record(persistence.object_entry("000000000000", REGION, "lake", "k", None))
     journal.close()
 
-    with mock_aws(config={"core": {"service_whitelist": None}}):  # a fresh emulator
-        fresh = boto3.client(
-            "s3", region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
-        )
+    with s3_and_glue() as (fresh, _):  # a fresh emulator
         restored = persistence.import_lake(
             lambda account, region: (fresh, None),
             tmp_path,
@@ -118,9 +104,9 @@ def test_a_snapshot_truncates_the_journal_and_keeps_what_it_names(
 
 
 def test_a_full_disk_fails_the_save_loudly_and_leaves_no_temporary_file(
-    aws: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_glue: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     s3.create_bucket(Bucket="lake")
     s3.put_object(Bucket="lake", Key="k", Body=b"v1")
     persistence.export_snapshot(s3, glue, tmp_path)

@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
-
 from sandbox import persistence
-
-REGION = "us-east-1"
-
-
-@pytest.fixture
-def aws() -> Iterator[tuple[Any, Any]]:
-    # moto-ext (bundled with LocalStack) whitelists services by default; Glue is not among them.
-    with mock_aws(config={"core": {"service_whitelist": None}}):
-        kwargs = {"region_name": REGION, "aws_access_key_id": "t", "aws_secret_access_key": "t"}
-        yield boto3.client("s3", **kwargs), boto3.client("glue", **kwargs)
+from tests.unit.moto_aws import REGION
 
 
 def _populate(s3: Any, glue: Any) -> None:
@@ -71,9 +57,9 @@ def _populate(s3: Any, glue: Any) -> None:
 
 
 def test_round_trip_restores_objects_settings_and_catalogue(
-    aws: tuple[Any, Any], tmp_path: Path
+    s3_glue: tuple[Any, Any], tmp_path: Path
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     _populate(s3, glue)
     saved = persistence.export_snapshot(s3, glue, tmp_path)
     assert (saved.buckets, saved.objects, saved.tables, saved.partitions) == (1, 2, 1, 2)
@@ -100,9 +86,9 @@ def test_round_trip_restores_objects_settings_and_catalogue(
 
 
 def test_second_save_rewrites_only_changed_objects_and_drops_deleted_ones(
-    aws: tuple[Any, Any], tmp_path: Path
+    s3_glue: tuple[Any, Any], tmp_path: Path
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     _populate(s3, glue)
     persistence.export_snapshot(s3, glue, tmp_path)
     again = persistence.export_snapshot(s3, glue, tmp_path)
@@ -116,25 +102,25 @@ def test_second_save_rewrites_only_changed_objects_and_drops_deleted_ones(
 
 
 def test_restore_into_an_emulator_that_already_has_the_resources(
-    aws: tuple[Any, Any], tmp_path: Path
+    s3_glue: tuple[Any, Any], tmp_path: Path
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     _populate(s3, glue)
     persistence.export_snapshot(s3, glue, tmp_path)
     report = persistence.import_snapshot(s3, glue, tmp_path, REGION)
     assert report.errors == [] and report.objects == 2
 
 
-def test_no_snapshot_restores_nothing(aws: tuple[Any, Any], tmp_path: Path) -> None:
-    s3, glue = aws
+def test_no_snapshot_restores_nothing(s3_glue: tuple[Any, Any], tmp_path: Path) -> None:
+    s3, glue = s3_glue
     report = persistence.import_snapshot(s3, glue, tmp_path, REGION)
     assert report.buckets == 0 and report.objects == 0
 
 
 def test_an_unfinished_index_write_keeps_the_previous_snapshot(
-    aws: tuple[Any, Any], tmp_path: Path
+    s3_glue: tuple[Any, Any], tmp_path: Path
 ) -> None:
-    s3, glue = aws
+    s3, glue = s3_glue
     _populate(s3, glue)
     persistence.export_snapshot(s3, glue, tmp_path)
     before = json.loads((tmp_path / "index.json").read_text())
@@ -142,10 +128,10 @@ def test_an_unfinished_index_write_keeps_the_previous_snapshot(
     assert persistence.read_index(tmp_path) == before
 
 
-def test_glue_tags_survive_a_restart(aws: tuple[Any, Any], tmp_path: Path) -> None:
+def test_glue_tags_survive_a_restart(s3_glue: tuple[Any, Any], tmp_path: Path) -> None:
     # Terraform's default_tags land on the Glue database; lost tags made the first `make up`
     # after a restart plan an in-place update of aws_glue_catalog_database.
-    s3, glue = aws
+    s3, glue = s3_glue
     _populate(s3, glue)
     db_arn = f"arn:aws:glue:{REGION}:123456789012:database/db"
     table_arn = f"arn:aws:glue:{REGION}:123456789012:table/db/t"
