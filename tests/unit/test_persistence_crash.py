@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from sandbox import persistence
-from tests.unit.moto_aws import REGION
+from tests.unit.moto_aws import REGION, save_lake
 
 
 class Crash(Exception):
@@ -47,10 +47,7 @@ def test_an_object_overwritten_then_a_crash_before_the_index_keeps_the_old_versi
     s3_glue: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s3, glue = s3_glue
-    s3.create_bucket(Bucket="lake")
-    s3.put_object(Bucket="lake", Key="k", Body=b"version 1")
-    s3.put_object(Bucket="lake", Key="other", Body=b"stays")
-    persistence.export_snapshot(s3, glue, tmp_path)
+    save_lake(s3, glue, tmp_path, {"k": b"version 1", "other": b"stays"})
 
     s3.put_object(Bucket="lake", Key="k", Body=b"version 2 (never saved)")
     with monkeypatch.context() as patch:
@@ -70,9 +67,7 @@ def test_the_next_save_after_a_crash_is_complete_and_leaves_no_orphans(
     s3_glue: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s3, glue = s3_glue
-    s3.create_bucket(Bucket="lake")
-    s3.put_object(Bucket="lake", Key="k", Body=b"version 1")
-    persistence.export_snapshot(s3, glue, tmp_path)
+    save_lake(s3, glue, tmp_path, {"k": b"version 1"})
     s3.put_object(Bucket="lake", Key="k", Body=b"version 2")
     s3.put_object(Bucket="lake", Key="new", Body=b"new")
     with monkeypatch.context() as patch:

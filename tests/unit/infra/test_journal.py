@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sandbox import persistence
-from tests.unit.moto_aws import REGION, s3_and_glue
+from tests.unit.moto_aws import REGION, fill_lake, s3_and_glue, save_lake
 
 
 def _put(journal: persistence.Journal, bucket: str, key: str, body: bytes) -> int:
@@ -74,8 +74,7 @@ def test_a_snapshot_truncates_the_journal_and_keeps_what_it_names(
     s3_glue: tuple[Any, Any], tmp_path: Path
 ) -> None:
     s3, glue = s3_glue
-    s3.create_bucket(Bucket="lake")
-    s3.put_object(Bucket="lake", Key="k", Body=b"v1")
+    fill_lake(s3, {"k": b"v1"})
     journal = persistence.Journal(tmp_path)
     _put(journal, "lake", "k", b"v1")
     clients = lambda account, region: (s3, glue)  # noqa: E731
@@ -107,9 +106,7 @@ def test_a_full_disk_fails_the_save_loudly_and_leaves_no_temporary_file(
     s3_glue: tuple[Any, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s3, glue = s3_glue
-    s3.create_bucket(Bucket="lake")
-    s3.put_object(Bucket="lake", Key="k", Body=b"v1")
-    persistence.export_snapshot(s3, glue, tmp_path)
+    save_lake(s3, glue, tmp_path, {"k": b"v1"})
     before = (tmp_path / "index.json").read_bytes()
     s3.put_object(Bucket="lake", Key="k2", Body=b"v2")
 
