@@ -1,4 +1,5 @@
-"""Shared fixtures. Integration tests get the running sandbox from the ``sandbox`` fixture.
+"""Shared fixtures. Integration tests get the running sandbox from the ``sandbox`` fixture;
+the engine's lock-down tests (unit and integration) a server nothing may reach, ``trap``.
 
 The test session starts its own LocalStack (host mode) on a free loopback port with its own
 state folder, applies ``terraform/`` with tflocal through the project's code, and stops it at
@@ -13,11 +14,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -155,3 +158,40 @@ def seeded_lake(sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory
         platform, "seed", "--sessions", str(SEED_SESSIONS), "--seed", str(SEED_VALUE), "-q"
     )
     return SeededLake(platform, proc, platform.settings.state.events_file())
+
+
+class _Trap(BaseHTTPRequestHandler):
+    """Answers any request with ``{}`` and records it (``METHOD /path``) in ``hits``."""
+
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).hits.append(f"{self.command} {self.path}")
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_HEAD = do_PUT = do_POST = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def trap() -> Iterator[tuple[int, list[str]]]:
+    """A loopback HTTP server of the test's own, where every request is a leak: its port and the
+    requests it received. Stopped after the test, or after 120 s at the latest."""
+    hits: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Trap", (_Trap,), {"hits": hits}))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    deadline = threading.Timer(120, server.shutdown)
+    deadline.daemon = True
+    deadline.start()
+    try:
+        yield server.server_address[1], hits
+    finally:
+        deadline.cancel()
+        server.shutdown()
+        server.server_close()

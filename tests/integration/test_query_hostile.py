@@ -14,12 +14,9 @@ import json
 import os
 import random
 import re
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import duckdb
 import pytest
@@ -168,40 +165,6 @@ def test_every_partition_value_is_queried_back_exactly(
         assert session.execute(f"SELECT payload FROM {table} WHERE name = 'A'").rows == [
             (f"p{values.index('%41')}",)
         ]
-
-
-class _Trap(BaseHTTPRequestHandler):
-    hits: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        type(self).hits.append(f"{self.command} {self.path}")
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    do_HEAD = do_PUT = do_POST = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def trap() -> Iterator[tuple[int, list[str]]]:
-    """A loopback HTTP server of this test's own, stopped after the test or after 120 s."""
-    hits: list[str] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Trap", (_Trap,), {"hits": hits}))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    deadline = threading.Timer(120, server.shutdown)
-    deadline.daemon = True
-    deadline.start()
-    try:
-        yield server.server_address[1], hits
-    finally:
-        deadline.cancel()
-        server.shutdown()
-        server.server_close()
 
 
 def test_no_query_reaches_another_server(

@@ -11,11 +11,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -297,38 +294,6 @@ def test_object_keys_with_any_character_are_read_with_their_exact_values(
 
 
 # -- the connection opens only s3:// through the sandbox endpoint --------------------------------
-
-
-class _Trap(BaseHTTPRequestHandler):
-    hits: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        type(self).hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    do_HEAD = do_PUT = do_POST = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def trap() -> Iterator[tuple[int, list[str]]]:
-    """A loopback HTTP server of the test's own: every request it receives is a leak."""
-    hits: list[str] = []
-    handler = type("Trap", (_Trap,), {"hits": hits})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.timeout = 1
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], hits
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_lock_down_settings_are_in_force(endpoint: Settings) -> None:
