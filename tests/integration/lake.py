@@ -1,18 +1,28 @@
-"""Helpers for the reliability tests: build streams, read the lake and the error output back."""
+"""Helpers for the reliability tests: build streams, read the lake and the error output back;
+bring up and SIGKILL a sandbox of a test module's own."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import io
 import json
+import os
+import shutil
+import signal
 import socket
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
+from sandbox.infra import localstack
+from sandbox.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::000000000000:role/sandbox-tests"
 
 
@@ -20,6 +30,50 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def own_sandbox(folder: Path, **env: str) -> tuple[Settings, dict[str, str]]:
+    """The settings of a sandbox of a test module's own, and the environment to run its
+    ``sandbox`` command line in: a free port, host mode, the state under ``folder`` and its own
+    copy of terraform/ (so that tflocal's override file never collides with another run's);
+    ``env`` adds variables (``SANDBOX_FIREHOSE_WAL="0"``...)."""
+    terraform_dir = folder / "terraform"
+    shutil.copytree(
+        ROOT / "terraform",
+        terraform_dir,
+        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "localstack_providers_*"),
+    )
+    settings = Settings(
+        port=free_port(),
+        state_dir=folder / "state",
+        terraform_dir=terraform_dir,
+        mode="host",
+        startup_timeout=180.0,
+    )
+    child = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
+    child.update(
+        {
+            "SANDBOX_PORT": str(settings.port),
+            "SANDBOX_STATE_DIR": str(settings.state_dir),
+            "SANDBOX_TERRAFORM_DIR": str(terraform_dir),
+            "SANDBOX_MODE": "host",
+            "SANDBOX_STARTUP_TIMEOUT": "180",
+            **env,
+        }
+    )
+    return settings, child
+
+
+def kill(settings: Settings) -> None:
+    """SIGKILL the sandbox's LocalStack (its process group); wait up to 30 s for its port."""
+    pid = localstack.read_pid(settings)
+    assert pid is not None
+    os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)  # reap it when this process started it
+    deadline = time.monotonic() + 30
+    while localstack.port_in_use(settings.host, settings.port) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def dynamic_destination(

@@ -14,18 +14,14 @@ been accepted: at most once).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,12 +29,10 @@ from botocore.config import Config
 
 from sandbox.infra import admin, localstack
 from sandbox.infra.outputs import read_outputs
-from sandbox.settings import Settings
 from tests.integration import lake
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 PRODUCERS = 4
 BATCH = 500
 KILL_AFTER = 24_000  # accepted records (all streams) before the kill
@@ -55,17 +49,6 @@ def _event(rid: str, i: int) -> bytes:
             "payload_md5": rid,
         }
     ).encode()
-
-
-def _kill(settings: Settings) -> None:
-    pid = localstack.read_pid(settings)
-    assert pid is not None
-    os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-    deadline = time.monotonic() + 30
-    while localstack.port_in_use(settings.host, settings.port) and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def _delivered_ids(s3: Any, bucket: str, crash_prefix: str) -> dict[str, Counter[str]]:
@@ -89,30 +72,7 @@ def test_sigkill_mid_ingest_loses_and_duplicates_no_accepted_record(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     folder = tmp_path_factory.mktemp("crash-sandbox")
-    terraform_dir = folder / "terraform"
-    shutil.copytree(
-        ROOT / "terraform",
-        terraform_dir,
-        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "localstack_providers_*"),
-    )
-    settings = Settings(
-        port=lake.free_port(),
-        state_dir=folder / "state",
-        terraform_dir=terraform_dir,
-        mode="host",
-        startup_timeout=180.0,
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
-    env.update(
-        {
-            "SANDBOX_PORT": str(settings.port),
-            "SANDBOX_STATE_DIR": str(settings.state_dir),
-            "SANDBOX_TERRAFORM_DIR": str(terraform_dir),
-            "SANDBOX_MODE": "host",
-            "SANDBOX_STARTUP_TIMEOUT": "180",
-            "SANDBOX_FIREHOSE_WAL": "1" if WAL else "0",
-        }
-    )
+    settings, env = lake.own_sandbox(folder, SANDBOX_FIREHOSE_WAL="1" if WAL else "0")
     run = uuid.uuid4().hex[:8]
     figures: dict[str, Any] = {"wal": WAL}
     try:
@@ -179,7 +139,7 @@ def test_sigkill_mid_ingest_loses_and_duplicates_no_accepted_record(
             lambda: sum(map(len, accepted.values())) >= KILL_AFTER, timeout=180, interval=0.05
         )
         buffered = admin.stats(settings)
-        _kill(settings)
+        lake.kill(settings)
         stop.set()
         for thread in threads:
             thread.join(timeout=60)

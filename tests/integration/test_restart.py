@@ -18,8 +18,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -42,7 +40,6 @@ from tests.integration import lake
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("anonymous_visited", "account_created", "measurement_recorded")
 SHUTDOWN_RECORDS = 5_000  # left in a 128 MB / 900 s buffer at SIGTERM
 PARQUET_BUFFERED = 500  # left in the Terraform Parquet stream's buffers at SIGTERM
@@ -180,29 +177,7 @@ def _fill(second: Second) -> None:
 @pytest.fixture(scope="module")
 def second(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Second]:
     folder = tmp_path_factory.mktemp("second-sandbox")
-    terraform_dir = folder / "terraform"
-    shutil.copytree(
-        ROOT / "terraform",
-        terraform_dir,
-        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "localstack_providers_*"),
-    )
-    settings = Settings(
-        port=lake.free_port(),
-        state_dir=folder / "state",
-        terraform_dir=terraform_dir,
-        mode="host",
-        startup_timeout=180.0,
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
-    env.update(
-        {
-            "SANDBOX_PORT": str(settings.port),
-            "SANDBOX_STATE_DIR": str(settings.state_dir),
-            "SANDBOX_TERRAFORM_DIR": str(terraform_dir),
-            "SANDBOX_MODE": "host",
-            "SANDBOX_STARTUP_TIMEOUT": "180",
-        }
-    )
+    settings, env = lake.own_sandbox(folder)
     instance = Second(settings, env)
     try:
         instance.timed("first_up_s", "up")
@@ -332,17 +307,6 @@ def test_terraform_has_nothing_to_do_after_a_restart(second: Second) -> None:
     second.figures["plan_s"] = round(time.monotonic() - started, 1)
 
 
-def _kill(settings: Settings) -> None:
-    pid = localstack.read_pid(settings)
-    assert pid is not None
-    os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)  # reap it when this process started it
-    deadline = time.monotonic() + 30
-    while localstack.port_in_use(settings.host, settings.port) and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
 def _snapshot_is_consistent(root: Path) -> dict[tuple[str, str], str]:
     """Every object the index lists has a body whose MD5 is its ETag; returns key -> ETag."""
     index = read_index(root)
@@ -398,7 +362,7 @@ def test_sigkill_during_snapshots_restarts_from_the_last_complete_one(second: Se
     for thread in threads:
         thread.start()
     lake.wait_for(lambda: len(written) >= 300, timeout=30)
-    _kill(settings)
+    lake.kill(settings)
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
