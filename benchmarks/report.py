@@ -313,6 +313,13 @@ def _query_rows(doc: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _captioned_table(
+    caption: str, header: Sequence[str], rows: Iterable[Sequence[Any]], right: Sequence[int] = ()
+) -> list[str]:
+    """A report section: a blank line, ``caption``, a blank line and the table."""
+    return ["", caption, "", markdown_table(header, rows, right)]
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     """The whole report: machine, measurements, queries, targets."""
     machine = doc.get("machine") or {}
@@ -344,30 +351,18 @@ def render_markdown(doc: dict[str, Any]) -> str:
     query_rows = _query_rows(doc)
     if query_rows:
         queries = doc.get("queries") or {}
-        parts += [
-            "",
+        parts += _captioned_table(
             f"Analysis pack on the {doc.get('sessions', 0):,}-session lake, median of "
             f"{queries.get('runs', '?')} runs (answers checked against the manifest: "
             f"{queries.get('manifest_checks', '-')}):",
-            "",
-            markdown_table(
-                [
-                    "query",
-                    "JSON",
-                    "Parquet",
-                    "JSON scanned",
-                    "Parquet scanned",
-                    "Parquet/JSON bytes",
-                ],
-                query_rows,
-                right=(1, 2, 3, 4, 5),
-            ),
-        ]
+            ["query", "JSON", "Parquet", "JSON scanned", "Parquet scanned", "Parquet/JSON bytes"],
+            query_rows,
+            right=(1, 2, 3, 4, 5),
+        )
     overheads = pack_overheads(doc)
     if overheads:
         api = doc.get("athena_api") or {}
-        parts += [
-            "",
+        parts += _captioned_table(
             f"Athena's API on the sandbox's endpoint (boto3): SELECT 1 median "
             f"{_fmt(api.get('select1_ms'), ' ms', 1)} "
             f"(p90 {_fmt(api.get('select1_p90_ms'), ' ms', 1)}, "
@@ -380,29 +375,22 @@ def render_markdown(doc: dict[str, Any]) -> str:
             )
             + "); the pack through the API and in the engine "
             f"alone, the same statements alternated, median of {api.get('pack_runs', '?')} runs:",
-            "",
-            markdown_table(
-                ["query/table", "API", "engine alone", "overhead", "budget"],
+            ["query/table", "API", "engine alone", "overhead", "budget"],
+            [
                 [
-                    [
-                        name,
-                        f"{a:.3f} s",
-                        f"{e:.3f} s",
-                        f"{(a - e) * 1000:+.0f} ms",
-                        f"{(b - e) * 1000:+.0f} ms",
-                    ]
-                    for name, a, e, b in overheads
-                ],
-                right=(1, 2, 3, 4),
-            ),
-        ]
-    parts += [
-        "",
+                    name,
+                    f"{a:.3f} s",
+                    f"{e:.3f} s",
+                    f"{(a - e) * 1000:+.0f} ms",
+                    f"{(b - e) * 1000:+.0f} ms",
+                ]
+                for name, a, e, b in overheads
+            ],
+            right=(1, 2, 3, 4),
+        )
+    parts += _captioned_table(
         "Targets (issues 6 and 13):",
-        "",
-        markdown_table(
-            ["target", "goal", "measured (median)", "verdict"],
-            [[t.name, t.goal, t.measured, t.verdict] for t in evaluate_targets(doc)],
-        ),
-    ]
+        ["target", "goal", "measured (median)", "verdict"],
+        [[t.name, t.goal, t.measured, t.verdict] for t in evaluate_targets(doc)],
+    )
     return "\n".join(parts) + "\n"
