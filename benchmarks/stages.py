@@ -509,23 +509,34 @@ def athena_api(settings: Settings, outputs: Any, runs: int, echo: Echo) -> dict[
     }
 
 
+_FINISHED = ("SUCCEEDED", "FAILED", "CANCELLED")
+
+
+def _run_to_the_end(
+    athena: Any, outputs: Any, sql: str, *, timeout: float, poll: float
+) -> dict[str, Any]:
+    """Start ``sql`` in the outputs' workgroup and database, poll GetQueryExecution until it
+    finishes or ``timeout`` passes: the last QueryExecution seen (running, if it timed out)."""
+    query_id = athena.start_query_execution(
+        QueryString=sql,
+        WorkGroup=outputs.workgroup,
+        QueryExecutionContext={"Database": outputs.database},
+    )["QueryExecutionId"]
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        if execution["Status"]["State"] in _FINISHED or time.monotonic() > deadline:
+            return execution
+        time.sleep(poll)
+
+
 def _server_side_ms(settings: Settings, outputs: Any, sql: str, runs: int) -> dict[str, Any]:
     """What the endpoint itself reports for ``sql`` (medians of GetQueryExecution's Statistics):
     the part of the client's time spent inside the service."""
     athena = settings.client("athena")
     samples: dict[str, list[float]] = {}
     for _ in range(runs):
-        query_id = athena.start_query_execution(
-            QueryString=sql,
-            WorkGroup=outputs.workgroup,
-            QueryExecutionContext={"Database": outputs.database},
-        )["QueryExecutionId"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-            if execution["Status"]["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-                break
-            time.sleep(0.005)
+        execution = _run_to_the_end(athena, outputs, sql, timeout=60, poll=0.005)
         for key, value in execution.get("Statistics", {}).items():
             if key.endswith("InMillis"):
                 samples.setdefault(key.removesuffix("InMillis"), []).append(float(value))
@@ -538,19 +549,10 @@ def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
     sql = (
         f"SELECT x, CAST(x AS varchar) AS text FROM UNNEST(sequence(1, {PAGINATION_ROWS})) AS t(x)"
     )
-    query_id = athena.start_query_execution(
-        QueryString=sql,
-        WorkGroup=outputs.workgroup,
-        QueryExecutionContext={"Database": outputs.database},
-    )["QueryExecutionId"]
-    deadline = time.monotonic() + 300
-    while True:
-        status = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]["Status"]
-        if status["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            break
-        if time.monotonic() > deadline:
-            raise PlatformError(f"the {PAGINATION_ROWS:,}-row query did not finish in 300 s")
-        time.sleep(0.01)
+    execution = _run_to_the_end(athena, outputs, sql, timeout=300, poll=0.01)
+    query_id, status = execution["QueryExecutionId"], execution["Status"]
+    if status["State"] not in _FINISHED:
+        raise PlatformError(f"the {PAGINATION_ROWS:,}-row query did not finish in 300 s")
     if status["State"] != "SUCCEEDED":
         raise PlatformError(f"the {PAGINATION_ROWS:,}-row query {status['State']}: {status}")
     started = time.perf_counter()
