@@ -289,6 +289,7 @@ def test_pyathena_reports_athena_errors(lake: Lake, aws_env: None) -> None:
 def wr(lake: Lake, aws_env: None) -> Iterator[Any]:
     """awswrangler pointed at the sandbox (the README's snippet), its settings restored after."""
     import awswrangler as wrangler
+
     wrangler.config.athena_endpoint_url = lake.endpoint
     wrangler.config.s3_endpoint_url = lake.endpoint
     wrangler.config.glue_endpoint_url = lake.endpoint
