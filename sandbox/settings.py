@@ -82,6 +82,11 @@ class StateLayout:
         return self.root / "firehose-wal"
 
     @property
+    def athena_dir(self) -> Path:
+        """Athena's query history and prepared statements."""
+        return self.root / "athena"
+
+    @property
     def tfstate(self) -> Path:
         return self.root / "terraform.tfstate"
 
@@ -159,11 +164,6 @@ class Settings:
     @property
     def state(self) -> StateLayout:
         return StateLayout(self.state_dir)
-
-    @property
-    def log_file(self) -> Path:
-        """The emulator's log (``state.log_file``; kept for benchmarks/)."""
-        return self.state.log_file
 
     @property
     def endpoint_url(self) -> str:
@@ -326,7 +326,7 @@ class PluginSettings:
     @property
     def athena_dir(self) -> Path | None:
         """Athena's query history and prepared statements (None: kept in memory only)."""
-        return None if self.state_dir is None else self.state_dir / "athena"
+        return None if self.state_dir is None else StateLayout(self.state_dir).athena_dir
 
     @property
     def s3_storage_dir(self) -> Path | None:

@@ -302,7 +302,7 @@ def test_a_failed_snapshot_is_reported_and_down_fails(pair: tuple[Instance, Inst
         assert "The lake was not saved at shutdown" in down.stderr, down.stderr
         assert "S3 changes are kept in the journal" in down.stderr
         assert not list(root.glob("*.tmp")) and not list(root.glob("objects/*/*.tmp"))
-        log = instance.settings.log_file.read_text(errors="replace")
+        log = instance.settings.state.log_file.read_text(errors="replace")
         assert "Snapshot of the lake failed" in log
     finally:
         shutil.rmtree(index, ignore_errors=True)

@@ -76,7 +76,7 @@ def test_an_sdk_batch_takes_the_short_path_and_is_delivered(sandbox: SandboxHand
     admin.flush(sandbox.settings, stream)
     after = admin.stats(sandbox.settings)[stream]
     assert after["delivered"] - before.get("delivered", 0) == 20
-    log = sandbox.settings.log_file.read_text(errors="replace")
+    log = sandbox.settings.state.log_file.read_text(errors="replace")
     assert "Firehose PutRecordBatch takes the sandbox's short path" in log
 
 

@@ -251,7 +251,7 @@ def test_sigterm_delivers_every_buffered_record_before_exit(second: Second) -> N
 
 
 def test_records_that_cannot_be_delivered_at_shutdown_are_reported(second: Second) -> None:
-    log = second.settings.log_file.read_text(errors="replace")
+    log = second.settings.state.log_file.read_text(errors="replace")
     assert (
         f"Firehose doomed-{second.run}: 10 buffered records could not be delivered before "
         "shutdown" in log

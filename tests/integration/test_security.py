@@ -233,7 +233,7 @@ def test_commands_use_the_dummy_credentials_and_never_print_real_ones(
     # the record reached the Terraform stream, which exists only in the dummy credentials' account
     emitted = _cli(real_credentials_env, "emit", "--file", str(events), "--stream", "json", "-q")
     assert "sent 1/1" in emitted.stdout, emitted.stdout
-    log = sandbox.settings.log_file.read_text(errors="replace")
+    log = sandbox.settings.state.log_file.read_text(errors="replace")
     assert REAL_SECRET not in log and REAL_TOKEN not in log
 
 
