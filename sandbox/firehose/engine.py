@@ -359,8 +359,17 @@ class DeliveryEngine:
                     due = True
             stream.counters["accepted"] += len(records)
             stream.counters["buffered"] += len(records)
+            if stream.retired:
+                # The stream was deleted or reconfigured while this call ran: its records are
+                # delivered before the call answers, so once every accepted call has returned
+                # everything accepted is in S3 (not left to the next tick).
+                for key in list(stream.buffers):
+                    self._detach(stream, key)
+                due = True
         if due:
             self._drain(stream, blocking=True)
+        if stream.retired:
+            self._cleanup()
 
     def tick(self) -> None:
         """Deliver every buffer whose size or interval threshold is reached."""

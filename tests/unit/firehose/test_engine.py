@@ -369,6 +369,29 @@ def test_remove_stream_delivers_then_forgets() -> None:
     assert raised.value.code == "ResourceNotFoundException"
 
 
+def test_a_put_racing_a_delete_is_delivered_before_it_answers() -> None:
+    """A call accepted while DeleteDeliveryStream ran is in S3 when it returns: no tick needed."""
+    engine, sink = make()
+    engine.configure_stream("s", "1", {"BucketARN": "arn:aws:s3:::b"})
+    entered, release = threading.Event(), threading.Event()
+    process = engine._process
+
+    def slow_process(*args, **kwargs):
+        entered.set()
+        release.wait(5)
+        return process(*args, **kwargs)
+
+    engine._process = slow_process  # type: ignore[method-assign]
+    put = threading.Thread(target=engine.put_records, args=("s", [b"late"]))
+    put.start()
+    assert entered.wait(5)
+    engine.remove_stream("s")  # the put is in progress: nothing of it is buffered yet
+    release.set()
+    put.join(5)
+    assert [o.body for o in sink.objects] == [b"late"]
+    assert "s" not in engine.stats()
+
+
 def test_remove_stream_with_a_failing_sink_keeps_retrying() -> None:
     engine, sink = make()
     engine.configure_stream("s", "1", {"BucketARN": "arn:aws:s3:::b"})
