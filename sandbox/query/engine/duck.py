@@ -46,6 +46,7 @@ import duckdb
 
 from sandbox.query.dialect.datetime_formats import register_functions
 from sandbox.query.dialect.quoting import literal
+from sandbox.query.dialect.translate import MACROS
 from sandbox.query.errors import QueryError
 from sandbox.settings import Settings
 
@@ -122,15 +123,30 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         f"ENDPOINT ?, URL_STYLE 'path', USE_SSL {'true' if use_ssl else 'false'})",
         [settings.access_key_id, settings.secret_access_key, settings.region, endpoint],
     )
+    prepare_sql(con)
+    con.execute("CALL enable_logging('HTTP')")
+    for statement in LOCKDOWN:
+        con.execute(statement)
+    return con
+
+
+# -- Trino's session and functions ------------------------------------------------------------
+# The session settings and the macros/UDFs the translated SQL calls, the same on every query
+# connection (and on the conformance suite's, tests/sql, which has no S3).
+
+
+def prepare_sql(con: duckdb.DuckDBPyConnection) -> None:
+    """Athena's session (UTC, NULLs last) and the functions translated SQL calls."""
     con.execute("SET TimeZone = 'UTC'")
     # Java/Joda date patterns DuckDB's strftime cannot express (constant zone fields need UTC).
     register_functions(con)
     # Trino orders NULLs last whatever the direction.
     con.execute("SET default_null_order = 'nulls_last'")
-    con.execute("CALL enable_logging('HTTP')")
-    for statement in LOCKDOWN:
-        con.execute(statement)
-    return con
+    for macro in MACROS:
+        con.execute(macro)
+
+
+# -- end of Trino's session and functions ----------------------------------------------------
 
 
 def start_measuring(con: duckdb.DuckDBPyConnection) -> None:
