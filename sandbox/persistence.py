@@ -3,8 +3,9 @@
 The free LocalStack keeps state in memory only. The sandbox saves what a user cannot cheaply
 rebuild -- every S3 bucket with its objects and settings, and every Glue database, table and
 partition with database and table tags, in every account and region that holds some -- into
-``<state>/persist/``, and loads it back into a fresh emulator. Everything else (IAM, Firehose
-streams, log groups, the Athena workgroup) is re-created by ``terraform apply``.
+``<state>/persist/``, and loads it back into a fresh emulator. The other services' state
+(Firehose streams, IAM, log groups, Athena workgroups) is saved next to it, in
+``<state>/persist/services/``, by the plugin (:mod:`sandbox.localstack_plugin.service_state`).
 
 Works on any boto3-compatible S3 and Glue clients: inside LocalStack the plugin passes its
 internal clients, one pair per account and region (see
@@ -100,6 +101,8 @@ class SnapshotReport:
     tables: int = 0
     partitions: int = 0
     journal_entries: int = 0  # restore: journal entries replayed after the snapshot
+    # per service (firehose, iam...): stores, backends, bytes (the plugin's service_state)
+    services: dict[str, dict[str, int]] = field(default_factory=dict)
     accounts: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     seconds: float = 0.0

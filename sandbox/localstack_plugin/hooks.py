@@ -1,5 +1,5 @@
-"""LocalStack runtime hooks: ``/_sandbox`` routes, snapshot restore and the Firehose
-write-ahead log's replay, flush and save on shutdown.
+"""LocalStack runtime hooks: ``/_sandbox`` routes, snapshot restore (then the Firehose
+write-ahead log's replay and the restored streams' engines), flush and save on shutdown.
 
 The hooks reach the Firehose provider and the snapshots through
 :func:`sandbox.localstack_plugin.runtime.current` (imported when a hook runs, so that loading
@@ -32,16 +32,34 @@ def restore_snapshot() -> None:
     from sandbox.localstack_plugin.runtime import current
 
     runtime = current()
-    runtime.snapshots.restore()
-    # After the restore: a logged delivery counts only if its object is in the lake.
-    replay_firehose_log(runtime)
+    # After the lake's restore: a logged delivery counts only if its object is in the lake;
+    # before ``restored``: `sandbox up` returns once restored streams accept records.
+    runtime.snapshots.restore(on_restored=lambda: replay_firehose_log(runtime))
+
+
+def _restored_streams() -> list[tuple[str, str, str, str, dict]]:
+    """(account, region, name, version, extended S3 destination) of every stream in
+    LocalStack's Firehose stores (restored from the snapshot) that the sandbox delivers."""
+    from localstack.services.firehose.models import firehose_stores
+
+    from sandbox.firehose import api
+
+    streams = []
+    for account, region, store in firehose_stores.iter_stores():
+        for name, description in list(store.delivery_streams.items()):
+            found = api.extended_s3_destination(description)
+            if found is not None:
+                streams.append((account, region, name, str(description["VersionId"]), found[1]))
+    return streams
 
 
 def replay_firehose_log(runtime: Any) -> None:
-    """Give accepted records the previous process did not deliver back to the engines."""
+    """Give accepted records the previous process did not deliver back to the engines, and
+    configure an engine for every restored stream the log did not name."""
     from sandbox.localstack_plugin.delivery import snapshot_horizon
 
-    if runtime.settings.firehose_wal_dir is None:
+    streams = _restored_streams()
+    if runtime.settings.firehose_wal_dir is None and not streams:
         return
     if runtime.firehose is None:  # not loaded eagerly: load it now, its log is replayed
         with contextlib.suppress(Exception):
@@ -55,10 +73,18 @@ def replay_firehose_log(runtime: Any) -> None:
     if runtime.settings.persist_enabled:
         # Delivered records leave the log once a snapshot holds their objects.
         engines.durable_horizon = snapshot_horizon(runtime.snapshots.status)
-    try:
-        engines.recover()
-    except Exception:
-        LOG.exception("Replaying the Firehose write-ahead log failed")
+    if runtime.settings.firehose_wal_dir is not None:
+        try:
+            engines.recover()
+        except Exception:
+            LOG.exception("Replaying the Firehose write-ahead log failed")
+    for account, region, name, version, destination in streams:
+        engine = engines.engine_for(account, region)
+        if name not in engine.stream_names():  # the log's replay configured it otherwise
+            try:
+                engine.configure_stream(name, version, destination)
+            except Exception:
+                LOG.exception("Firehose %s: the restored stream cannot be delivered", name)
 
 
 # Priority 10 runs before LocalStack stops its services (they stop at -10), so the internal S3

@@ -2,7 +2,9 @@
 
 Uses :mod:`sandbox.persistence` with LocalStack's internal S3 and Glue clients, one pair per
 account and region that holds buckets (LocalStack's S3 stores) or Glue databases (moto's Glue
-backends). The snapshot and the S3 journal live in ``<SANDBOX_STATE_DIR>/persist`` (host mode:
+backends), and :mod:`~sandbox.localstack_plugin.service_state` for every other service's state
+(Firehose streams, IAM, log groups, Athena workgroups, tags), saved and restored with the lake.
+The snapshot and the S3 journal live in ``<SANDBOX_STATE_DIR>/persist`` (host mode:
 the project's ``.sandbox/``; Docker mode: a volume); ``SANDBOX_PERSIST=0`` or no state folder
 turns both off (read once, in :class:`~sandbox.settings.PluginSettings`).
 
@@ -11,8 +13,8 @@ replayed, then a snapshot is saved (which empties the journal); only then does
 ``GET /_sandbox/persistence`` say ``restored``. Snapshots are saved every
 ``SANDBOX_PERSIST_INTERVAL`` seconds and at shutdown; a failed one is logged, shown by the route
 (``last_error``) and, at shutdown, recorded in ``persist/status.json`` for ``sandbox down``.
-A SIGKILL loses no acknowledged S3 write (the journal); it loses Glue changes since the last
-snapshot, and the Firehose buffers.
+A SIGKILL loses no acknowledged S3 write (the journal) nor an accepted Firehose record (its
+write-ahead log); it loses Glue and other services' changes since the last snapshot.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from sandbox import persistence
+from sandbox.localstack_plugin.service_state import ServiceSnapshots
 from sandbox.settings import PluginSettings
 
 LOG = logging.getLogger(__name__)
@@ -86,6 +90,7 @@ class Snapshots:
     def __init__(self, settings: PluginSettings) -> None:
         self.settings = settings
         self.journal: persistence.Journal | None = None
+        self.services: ServiceSnapshots | None = None
         self._status: dict[str, Any] = {
             "enabled": False,
             "restored": False,
@@ -142,6 +147,8 @@ class Snapshots:
                     journal=self.journal,
                     default_region=self.settings.region,
                 )
+                if self.services is not None:
+                    report.services = self.services.save().services
         except Exception as exc:
             last = self._status.get("last_save") or {}
             self._status["last_error"] = {"at": time.time(), "error": _describe(exc)}
@@ -160,11 +167,14 @@ class Snapshots:
             with contextlib.suppress(Exception):  # recorded and logged by _save
                 self.save()
 
-    def restore(self) -> None:
-        """Clean up, load the snapshot, replay the journal, then save (all before ``restored``)."""
+    def restore(self, on_restored: Callable[[], Any] | None = None) -> None:
+        """Clean up, load the snapshot and the services' state, replay the journal, save, then
+        run ``on_restored`` (the Firehose engines' replay); all before ``restored``."""
         self._status["enabled"] = self.enabled
         snapshot_dir = self.settings.snapshot_dir
         if not self.enabled or snapshot_dir is None:
+            if on_restored is not None:
+                on_restored()
             self._status["restored"] = True
             return
         try:
@@ -183,6 +193,11 @@ class Snapshots:
                 default_region=self.settings.region,
                 journal=self.journal.entries(),
             )
+            self.services = ServiceSnapshots(snapshot_dir)
+            services = self.services.restore()
+            report.services = services.services
+            if services.errors:
+                raise RuntimeError("; ".join(services.errors))
             self._status["restore"] = report.as_dict()
             LOG.info("Sandbox snapshot restored: %s", report.as_dict())
         except Exception as exc:
@@ -195,6 +210,11 @@ class Snapshots:
             with contextlib.suppress(Exception):
                 self._save(snapshot_dir)
         finally:
+            if on_restored is not None:
+                try:
+                    on_restored()
+                except Exception:
+                    LOG.exception("Restoring the Firehose engines failed")
             self._status["restored"] = True
         threading.Thread(target=self._periodic, name="sandbox-persist", daemon=True).start()
 

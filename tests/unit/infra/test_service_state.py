@@ -1,0 +1,108 @@
+"""The services' state snapshot: moto backends and LocalStack stores saved and restored in place."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from localstack.services.firehose.models import firehose_stores
+from moto.athena.models import athena_backends
+from moto.iam.models import AWSManagedPolicy, iam_backends
+from moto.logs.models import logs_backends
+
+from sandbox.localstack_plugin import service_state
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": []})
+
+
+@pytest.fixture
+def account() -> Iterator[str]:
+    """An account of this test's own; its state is dropped afterwards."""
+    account = f"{random.randrange(10**11, 10**12)}"
+    yield account
+    for container in (iam_backends, logs_backends, athena_backends, firehose_stores):
+        dict.pop(container, account, None)
+
+
+def _fill(account: str) -> None:
+    iam = iam_backends[account]["global"]
+    iam.create_role("etl", TRUST, "/", None, "a role", [{"Key": "t", "Value": "1"}], None)
+    logs_backends[account]["eu-west-1"].create_log_group("/sandbox/g", {"k": "v"})
+    athena_backends[account]["us-east-1"].create_work_group(
+        "wg", {}, "a workgroup", [{"Key": "w", "Value": "g"}]
+    )
+    store = firehose_stores[account]["us-east-1"]
+    store.delivery_streams["s"] = {"DeliveryStreamName": "s", "VersionId": "3"}
+    store.TAGS.tag_resource("arn:s", [{"Key": "a", "Value": "b"}])
+
+
+def _drop(account: str) -> None:
+    """What a fresh LocalStack process has of ``account``: nothing."""
+    for container in (iam_backends, logs_backends, athena_backends, firehose_stores):
+        dict.pop(container, account, None)
+
+
+def test_every_service_comes_back_into_the_live_containers(tmp_path: Path, account: str) -> None:
+    _fill(account)
+    saved = service_state.ServiceSnapshots(tmp_path).save()
+    assert saved.written == len(service_state.SERVICES) and not saved.errors
+    _drop(account)
+    with pytest.raises(Exception, match="etl"):
+        iam_backends[account]["global"].get_role("etl")
+
+    restored = service_state.ServiceSnapshots(tmp_path).restore()
+
+    assert restored.errors == []
+    role = iam_backends[account]["global"].get_role("etl")
+    assert role.description == "a role"
+    assert iam_backends[account]["global"].list_role_tags("etl", None)[0] == [
+        {"Key": "t", "Value": "1"}
+    ]
+    assert "/sandbox/g" in logs_backends[account]["eu-west-1"].groups
+    athena = athena_backends[account]["us-east-1"]
+    assert "wg" in athena.work_groups
+    store = firehose_stores[account]["us-east-1"]
+    assert store.delivery_streams["s"]["VersionId"] == "3"
+    # a cross-region attribute: the tags are seen from every region of the account
+    assert firehose_stores[account]["eu-west-1"].TAGS.list_tags_for_resource("arn:s") == {
+        "Tags": [{"Key": "a", "Value": "b"}]
+    }
+
+
+def test_a_save_rewrites_only_what_changed(tmp_path: Path, account: str) -> None:
+    _fill(account)
+    snapshots = service_state.ServiceSnapshots(tmp_path)
+    snapshots.save()
+    assert snapshots.save().written == 0
+    logs_backends[account]["eu-west-1"].create_log_group("/sandbox/h", {})
+    assert snapshots.save().written == 1
+
+
+def test_an_aws_managed_policy_is_saved_by_name(tmp_path: Path, account: str) -> None:
+    data = {
+        "DefaultVersionId": "v1",
+        "Path": "/",
+        "Document": {"Version": "2012-10-17", "Statement": []},
+        "CreateDate": "2020-01-01T00:00:00+00:00",
+        "UpdateDate": "2020-01-01T00:00:00+00:00",
+    }
+    name = "AmazonS3ReadOnlyAccess"
+    unattached = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
+    attached = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
+    attached.attachment_count = 1
+    small = service_state.dumps({"p": unattached})
+    assert len(small) < len(service_state.dumps({"p": attached}))
+    loaded = service_state.loads(small)["p"]
+    assert loaded.arn == f"arn:aws:iam::aws:policy/{name}" and loaded.attachment_count == 0
+    assert service_state.loads(service_state.dumps({"p": attached}))["p"].attachment_count == 1
+
+
+def test_a_file_of_another_format_fails_the_restore(tmp_path: Path) -> None:
+    folder = tmp_path / service_state.FOLDER
+    folder.mkdir()
+    (folder / "iam.pickle").write_bytes(service_state.dumps({"format": 1, "backends": []}))
+    report = service_state.ServiceSnapshots(tmp_path).restore()
+    assert report.errors and "format 1" in report.errors[0]
