@@ -31,6 +31,16 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR = PROJECT_ROOT / ".sandbox"
+# The LocalStack services the platform itself needs: the article's four, IAM/STS for the
+# Firehose role, CloudWatch Logs for delivery-error logging and KMS for stream encryption.
+PLATFORM_SERVICES = ("s3", "firehose", "glue", "athena", "iam", "sts", "logs", "kms")
+# What ``SANDBOX_SERVICES`` defaults to: the platform's services plus the free LocalStack
+# services data-platform Terraform commonly touches next to it (VPCs and security groups,
+# streams, queues and topics, functions, secrets and parameters, rules and alarms).
+DEFAULT_SERVICES = (
+    *PLATFORM_SERVICES,
+    *("ec2", "kinesis", "sqs", "sns", "lambda", "secretsmanager", "ssm", "events", "cloudwatch"),
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,17 @@ class StateLayout:
         return self.root / "terraformrc"
 
     @property
+    def terraform_applied(self) -> Path:
+        """The fingerprint of terraform/ as last applied against this state (``make up``
+        skips ``init``/``apply`` while it matches)."""
+        return self.root / "terraform-applied.json"
+
+    @property
+    def terraform_log(self) -> Path:
+        """The full output of every tflocal run (``make up VERBOSE=1`` shows it as well)."""
+        return self.root / "terraform.log"
+
+    @property
     def outputs_file(self) -> Path:
         """``terraform output -json`` after each apply."""
         return self.root / "terraform-outputs.json"
@@ -160,6 +181,8 @@ class Settings:
     # lake before it is killed: host mode's SIGKILL, and in Docker mode the image supervisor's
     # SHUTDOWN_TIMEOUT (docker-compose.yml); measured in docs/reliability.md, section 3.
     stop_timeout: int = 120
+    # The LocalStack services started (SANDBOX_SERVICES); always includes PLATFORM_SERVICES.
+    services: tuple[str, ...] = DEFAULT_SERVICES
 
     @property
     def state(self) -> StateLayout:
@@ -274,7 +297,21 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         terraform=get("TERRAFORM", "terraform"),
         malloc_arena_max=get("MALLOC_ARENA_MAX", "2"),
         stop_timeout=_stop_timeout(number("SANDBOX_STOP_TIMEOUT", "120", int)),
+        services=_services(get("SANDBOX_SERVICES", ",".join(DEFAULT_SERVICES))),
     )
+
+
+def _services(value: str) -> tuple[str, ...]:
+    """``SANDBOX_SERVICES``: LocalStack service names, comma-separated; the platform's own must
+    be among them (without them `make up` could not provision terraform/)."""
+    names = tuple(dict.fromkeys(n.strip().lower() for n in value.split(",") if n.strip()))
+    missing = [name for name in PLATFORM_SERVICES if name not in names]
+    if missing:
+        raise SettingsError(
+            f"SANDBOX_SERVICES lacks {', '.join(missing)}, which the platform needs; add them "
+            "or unset SANDBOX_SERVICES."
+        )
+    return names
 
 
 def _stop_timeout(seconds: int) -> int:
