@@ -1,8 +1,12 @@
 """Bringing the sandbox up and down: ``sandbox up`` and ``sandbox down`` (``make up``/``down``).
 
 ``up`` refuses a non-local endpoint before it starts anything, starts LocalStack (or finds the
-one it started earlier), waits (bounded) until the emulator has loaded its saved lake (also
-with ``--skip-terraform``), and applies terraform/ with tflocal; ``down`` stops what ``up``
+one it started earlier), waits (bounded) until the emulator has loaded its saved state (also
+with ``--skip-terraform``), and applies terraform/ with tflocal -- unless the emulator holds the
+state of the last successful apply and terraform/ is unchanged since (its fingerprint,
+:meth:`~sandbox.infra.terraform.Terraform.up_to_date`; ``--fresh`` applies anyway). After an
+apply the emulator saves a snapshot, then the fingerprint is recorded, so a recorded apply is
+always in the saved state. ``down`` stops what ``up``
 started, and nothing else, then checks the emulator's record of its final save
 (``persist/status.json``): a save that failed, or that nothing confirms, is in the report
 (``unsaved``), which the CLI turns into a non-zero exit. Both return a report that the CLI
@@ -24,6 +28,7 @@ from sandbox.infra.terraform import Terraform, require_terraform
 from sandbox.settings import Settings
 
 RESTORE_TIMEOUT = 300.0  # seconds: a large saved lake takes a while to load
+RESTORE_POLL = 0.1  # seconds between two looks at the restore (a small lake loads in ~1 s)
 _COUNTS = ("buckets", "objects", "tables", "partitions")
 
 
@@ -46,6 +51,8 @@ class UpReport:
     healthy_seconds: float  # from the start of ``up`` until the emulator was healthy
     restored: Restored | None = None  # None: nothing saved (or the emulator was already up)
     terraform_seconds: float | None = None  # None: terraform/ was not applied
+    resources: int | None = None  # what the apply created, changed or destroyed
+    up_to_date: bool = False  # terraform/ unchanged since its apply against this state
     total_seconds: float = 0.0
 
 
@@ -60,14 +67,20 @@ def up(
     settings: Settings,
     *,
     skip_terraform: bool = False,
+    fresh: bool = False,
     on_healthy: Callable[[UpReport], Any] | None = None,
     on_restored: Callable[[Restored], Any] | None = None,
+    on_step: Callable[[str], Any] | None = None,
+    on_line: Callable[[str], Any] | None = None,
+    on_progress: Callable[[int, int], Any] | None = None,
     restore_timeout: float = RESTORE_TIMEOUT,
 ) -> UpReport:
-    """Start (or find) the emulator and apply terraform/.
+    """Start (or find) the emulator and apply terraform/ unless it is up to date (``fresh``:
+    apply anyway).
 
-    ``on_healthy`` (with the report so far) and ``on_restored`` are called as soon as each step
-    is done, so that a CLI can say so before tflocal's own output.
+    ``on_healthy`` (with the report so far), ``on_restored`` and ``on_step`` (``init``,
+    ``apply``) are called as each step starts or ends, ``on_progress(done, planned)`` as the
+    apply goes, ``on_line`` with each line of tflocal's output (the log gets them anyway).
     """
     # Fail before starting anything: a refusal after LocalStack started would leave it running.
     terraform = None if skip_terraform else Terraform(settings)  # refuses a non-local endpoint
@@ -100,12 +113,29 @@ def up(
         elif on_restored is not None:
             on_restored(report.restored)
     if terraform is not None:
-        applying = time.monotonic()
-        terraform.init()
-        terraform.apply()
-        report.terraform_seconds = time.monotonic() - applying
+        report.up_to_date = (already or report.restored is not None) and terraform.up_to_date()
+        if fresh or not report.up_to_date:
+            applying = time.monotonic()
+            if on_step is not None:
+                on_step("init")
+            terraform.init(on_line=on_line)
+            if on_step is not None:
+                on_step("apply")
+            report.resources = terraform.apply(on_line=on_line, on_progress=on_progress)
+            _record_apply(settings, terraform)
+            report.terraform_seconds = time.monotonic() - applying
     report.total_seconds = time.monotonic() - started
     return report
+
+
+def _record_apply(settings: Settings, terraform: Terraform) -> None:
+    """Snapshot the applied platform, then record the apply (a later ``up`` may skip it)."""
+    try:
+        saved = admin.save_snapshot(settings)
+    except PlatformError:
+        return  # not in a snapshot: the next `up` applies again
+    if saved.get("saved"):
+        terraform.record_applied()
 
 
 def wait_for_restore(
@@ -128,7 +158,7 @@ def wait_for_restore(
                 folder=settings.state.snapshot_dir(mode),
                 **{key: int(counts.get(key) or 0) for key in _COUNTS},
             )
-        time.sleep(0.5)
+        time.sleep(RESTORE_POLL)
     raise PlatformError("The emulator did not finish restoring the saved lake; see `make logs`.")
 
 

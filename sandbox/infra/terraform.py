@@ -8,18 +8,28 @@ exists"); two sandboxes applying the same folder would collide the same way. Sta
 ``.terraform`` live under the state folder too, and the provider comes from
 the registry, or from a local filesystem mirror when one is configured or discovered (machines
 without access to the Terraform registry). The mirror is an option, never a requirement.
+
+Every run's full output goes to ``<state>/terraform.log`` (``on_line`` also gets each line, for
+``make up VERBOSE=1``); ``apply`` reports its progress (resources done of those planned).
+:func:`fingerprint` is what ``make up`` compares with the record of the last successful apply
+against this state (``terraform-applied.json``) to skip an ``init``/``apply`` with nothing to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sandbox.infra.errors import PlatformError
 from sandbox.infra.outputs import save_outputs
@@ -83,9 +93,36 @@ def cli_config(settings: Settings, mirror: Path | None) -> Path:
 
 # tflocal's default LS_PROVIDERS_FILE.
 OVERRIDE_FILE = "localstack_providers_override.tf"
-_NOT_COPIED = shutil.ignore_patterns(
-    ".terraform", ".git", "*.tfstate", "*.tfstate.*", "*.tfplan", OVERRIDE_FILE
-)
+_IGNORED = (".terraform", ".git", "*.tfstate", "*.tfstate.*", "*.tfplan", OVERRIDE_FILE)
+_NOT_COPIED = shutil.ignore_patterns(*_IGNORED)
+
+
+def fingerprint(settings: Settings) -> str:
+    """What an apply depends on: every file of terraform/ that is copied for tflocal (``.tf``,
+    ``.tfvars``, the lock file...), the ``TF_VAR_*`` variables and the region."""
+    source = settings.terraform_dir
+    digest = hashlib.sha256(f"region={settings.region}\n".encode())
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("TF_VAR_"):
+            digest.update(f"env {name}={value}\n".encode())
+    if source.is_dir():
+        ignored = shutil.ignore_patterns(*_IGNORED)
+        for path in sorted(_files(source, ignored)):
+            digest.update(f"file {path.relative_to(source)}\n".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _files(folder: Path, ignored: Callable[[str, list[str]], set[str]]) -> list[Path]:
+    names = [entry.name for entry in folder.iterdir()]
+    skip = ignored(str(folder), names)
+    found: list[Path] = []
+    for name in names:
+        if name in skip:
+            continue
+        path = folder / name
+        found.extend(_files(path, ignored) if path.is_dir() else [path])
+    return found
 
 
 def stage_working_copy(source: Path, target: Path) -> Path:
@@ -186,34 +223,95 @@ class Terraform:
         return env
 
     def run(
-        self, *args: str, capture: bool = False, check: bool = True
+        self,
+        *args: str,
+        capture: bool = False,
+        check: bool = True,
+        on_line: Callable[[str], Any] | None = None,
     ) -> subprocess.CompletedProcess:
+        """Run ``tflocal <args>``; its output goes to the log (and to ``on_line``, line by
+        line), and is returned when ``capture``."""
         tflocal = tflocal_path()
         env = self.environment()
         stage_working_copy(self.source, self.dir)
-        proc = subprocess.run(
-            [tflocal, *args],
-            cwd=self.dir,
-            env=env,
-            capture_output=capture,
-            text=True,
-            check=False,
-        )
-        if check and proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] if capture else []
+        log_path = self.settings.state.terraform_log
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        lines: list[str] = []
+        command = [tflocal, *args]
+        with log_path.open("a") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} tflocal {' '.join(args)}\n")
+            log.flush()
+            if capture:  # stdout alone is the answer (`output -json`)
+                done = subprocess.run(
+                    command, cwd=self.dir, env=env, capture_output=True, text=True, check=False
+                )
+                stdout, stderr, returncode = done.stdout, done.stderr, done.returncode
+                lines = (done.stdout + done.stderr).splitlines(keepends=True)
+                log.writelines(lines)
+            else:
+                proc = subprocess.Popen(
+                    command,
+                    cwd=self.dir,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    log.write(line)
+                    lines.append(line)
+                    if on_line is not None:
+                        on_line(line.rstrip("\n"))
+                stdout, stderr, returncode = "".join(lines), "", proc.wait()
+            log.write(f"=== exit {returncode}\n")
+        if check and returncode != 0:
+            errors = [line for line in lines if "Error:" in line]
+            detail = (errors or lines[-1:] or [""])[0].strip().lstrip("│ ").strip()
             raise PlatformError(
                 f"`tflocal {' '.join(args[:1])}` failed"
-                + (f": {detail[0]}" if detail else " (see above)")
-                + "; fix the error, then rerun `make up`."
+                + (f": {detail}" if detail else "")
+                + f" (full output: {log_path}); fix the error, then rerun `make up`."
             )
-        return proc
+        return subprocess.CompletedProcess(command, returncode, stdout=stdout, stderr=stderr)
 
-    def init(self) -> None:
-        self.run("init", "-input=false", "-no-color", "-upgrade=false")
+    def init(self, on_line: Callable[[str], Any] | None = None) -> bool:
+        """``init``, unless the last one succeeded for this very configuration and provider
+        source (its providers are still in ``TF_DATA_DIR``); whether it ran."""
+        marker = self.settings.state.terraform_data / "sandbox-init.json"
+        wanted = {
+            "fingerprint": fingerprint(self.settings),
+            "mirror": str(find_mirror(self.settings.tf_mirror)),
+        }
+        lock = self.dir / ".terraform.lock.hcl"
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(marker.read_text()) == wanted and lock.exists():
+                return False
+        marker.unlink(missing_ok=True)
+        self.run("init", "-input=false", "-no-color", "-upgrade=false", on_line=on_line)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(wanted))
+        return True
 
-    def apply(self, extra: Sequence[str] = ()) -> None:
-        self.run("apply", "-input=false", "-auto-approve", f"-state={self.state}", *extra)
+    def apply(
+        self,
+        extra: Sequence[str] = (),
+        *,
+        on_line: Callable[[str], Any] | None = None,
+        on_progress: Callable[[int, int], Any] | None = None,
+    ) -> int:
+        """Apply; the number of resources it created, changed or destroyed."""
+        progress = ApplyProgress(on_progress)
+
+        def line(text: str) -> None:
+            progress.feed(text)
+            if on_line is not None:
+                on_line(text)
+
+        args = ["apply", "-input=false", "-no-color", "-auto-approve", f"-state={self.state}"]
+        self.run(*args, *extra, on_line=line)
         self.save_outputs()
+        return progress.done
 
     def plan(self) -> Plan:
         """Run ``plan`` once; the caller decides what a failed or non-empty plan means."""
@@ -238,6 +336,55 @@ class Terraform:
         return raw
 
     def forget_state(self) -> None:
-        """Drop local state (the emulator it described is gone)."""
-        for path in (self.state, self.settings.state.tfstate_backup):
+        """Drop local state (the emulator it described is gone), and the record of its apply."""
+        for path in (
+            self.state,
+            self.settings.state.tfstate_backup,
+            self.settings.state.terraform_applied,
+        ):
             path.unlink(missing_ok=True)
+
+    def up_to_date(self) -> bool:
+        """Whether terraform/ is what was last applied against this state (nothing to do)."""
+        try:
+            record = json.loads(self.settings.state.terraform_applied.read_text())
+        except (OSError, ValueError):
+            return False
+        return (
+            isinstance(record, dict)
+            and record.get("fingerprint") == fingerprint(self.settings)
+            and self.state.exists()
+            and self.settings.state.outputs_file.exists()
+        )
+
+    def record_applied(self) -> None:
+        """Remember that terraform/ as it is now was applied against this state."""
+        path = self.settings.state.terraform_applied
+        record = {"fingerprint": fingerprint(self.settings), "at": time.time()}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, path)
+
+
+_PLANNED = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
+_FINISHED = re.compile(r": (Creation|Modifications|Destruction) complete after ")
+
+
+class ApplyProgress:
+    """Counts an apply's resources as its output reports them (``Plan: N to add...``, then
+    one ``...complete after`` line per resource)."""
+
+    def __init__(self, report: Callable[[int, int], Any] | None = None) -> None:
+        self.report = report
+        self.total = 0
+        self.done = 0
+
+    def feed(self, line: str) -> None:
+        if planned := _PLANNED.search(line):
+            self.total = sum(int(n) for n in planned.groups())
+        elif _FINISHED.search(line):
+            self.done += 1
+        else:
+            return
+        if self.report is not None:
+            self.report(self.done, max(self.total, self.done))

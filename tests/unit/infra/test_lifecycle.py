@@ -27,9 +27,14 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What up/down did: emulator starts and stops, tflocal commands."""
     done: list[str] = []
     monkeypatch.setattr("sandbox.infra.lifecycle.require_terraform", lambda settings: "terraform")
-    monkeypatch.setattr(Terraform, "init", lambda self: done.append("init"))
-    monkeypatch.setattr(Terraform, "apply", lambda self, extra=(): done.append("apply"))
+    monkeypatch.setattr(Terraform, "init", lambda self, on_line=None: done.append("init"))
+    monkeypatch.setattr(
+        Terraform, "apply", lambda self, extra=(), **kwargs: done.append("apply") or 22
+    )
     monkeypatch.setattr(Terraform, "forget_state", lambda self: done.append("forget"))
+    monkeypatch.setattr(Terraform, "record_applied", lambda self: done.append("record"))
+    monkeypatch.setattr(Terraform, "up_to_date", lambda self: False)
+    monkeypatch.setattr(admin, "save_snapshot", lambda settings: {"saved": True})
     monkeypatch.setattr(localstack, "start", lambda settings: done.append("start") or "docker")
     monkeypatch.setattr(localstack, "stop", lambda settings: done.append("stop") or True)
     return done
@@ -48,7 +53,7 @@ def test_a_running_sandbox_is_only_reapplied(
     _emulator(monkeypatch, running=True, restore={})
     seen: list[lifecycle.UpReport] = []
     report = lifecycle.up(settings, on_healthy=seen.append)
-    assert calls == ["init", "apply"]
+    assert calls == ["init", "apply", "record"]
     assert report.already_running and report.mode == "host" and report.restored is None
     assert seen == [report] and report.terraform_seconds is not None
 
@@ -60,7 +65,7 @@ def test_a_fresh_emulator_restores_the_saved_lake_before_terraform(
     _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
     restored: list[lifecycle.Restored] = []
     report = lifecycle.up(settings, on_restored=restored.append)
-    assert calls == ["start", "init", "apply"]
+    assert calls == ["start", "init", "apply", "record"]
     assert report.restored == lifecycle.Restored(settings.state.snapshot_dir("docker"), **counts)
     assert restored == [report.restored]
     assert report.restored.folder == settings.state_dir / "docker" / "persist"
@@ -71,7 +76,42 @@ def test_an_empty_emulator_forgets_the_stale_terraform_state(
 ) -> None:
     _emulator(monkeypatch, running=False, restore={"restored": True, "restore": {}})
     assert lifecycle.up(settings).restored is None
-    assert calls == ["start", "forget", "init", "apply"]
+    assert calls == ["start", "forget", "init", "apply", "record"]
+
+
+def test_a_restored_state_of_the_same_terraform_is_not_applied_again(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = {"buckets": 2, "objects": 5, "tables": 2, "partitions": 3}
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
+    monkeypatch.setattr(Terraform, "up_to_date", lambda self: True)
+    report = lifecycle.up(settings)
+    assert calls == ["start"] and report.up_to_date and report.terraform_seconds is None
+    calls.clear()
+    assert lifecycle.up(settings, fresh=True).resources == 22
+    assert calls == ["start", "init", "apply", "record"]
+
+
+def test_an_empty_emulator_is_applied_whatever_the_record_says(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": {}})
+    monkeypatch.setattr(Terraform, "up_to_date", lambda self: True)
+    assert not lifecycle.up(settings).up_to_date
+    assert calls == ["start", "forget", "init", "apply", "record"]
+
+
+def test_an_apply_the_emulator_could_not_save_is_not_recorded(
+    settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _emulator(monkeypatch, running=True, restore={})
+
+    def failed(settings: Settings) -> dict:
+        raise PlatformError("disk full")
+
+    monkeypatch.setattr(admin, "save_snapshot", failed)
+    lifecycle.up(settings)
+    assert calls == ["init", "apply"]
 
 
 def test_a_failed_restore_says_how_to_discard_the_lake(
@@ -203,7 +243,21 @@ def test_the_cli_renders_the_up_report(
         f"Restored the lake from {tmp_path.resolve() / 'docker' / 'persist'}: 4 objects in 1 "
         "buckets, 2 tables, 6 partitions"
     )
-    assert lines[2].startswith("terraform/ applied with tflocal in ")
+    assert lines[2:4] == ["Terraform init...", "Terraform apply..."]
+    assert lines[4].startswith("terraform/ applied with tflocal in ")
+    assert "22 resources changed" in lines[4] and str(tmp_path / "terraform.log") in lines[4]
+
+
+def test_the_cli_says_when_there_is_nothing_to_apply(
+    tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counts = {"buckets": 1, "objects": 4, "tables": 2, "partitions": 6}
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
+    monkeypatch.setattr(Terraform, "up_to_date", lambda self: True)
+    result = CliRunner().invoke(main, ["up"], env={"SANDBOX_STATE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "nothing to apply" in result.output.splitlines()[-1]
+    assert "init" not in calls
 
 
 @pytest.mark.parametrize(("code", "exit_code"), [(0, 0), (2, 1), (1, 1)])

@@ -80,3 +80,83 @@ def test_tflocal_runs_in_a_working_copy_that_a_killed_run_cannot_poison(tmp_path
 def test_a_missing_terraform_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PlatformError, match="SANDBOX_TERRAFORM_DIR"):
         terraform.stage_working_copy(tmp_path / "nope", tmp_path / "work")
+
+
+def _configured(tmp_path: Path) -> Settings:
+    source = tmp_path / "terraform"
+    source.mkdir()
+    (source / "main.tf").write_text("# main\n")
+    (source / "terraform.tfvars").write_text('name = "a"\n')
+    return Settings(state_dir=tmp_path / "state", terraform_dir=source, port=4599)
+
+
+def test_the_fingerprint_follows_files_variables_and_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _configured(tmp_path)
+    monkeypatch.delenv("TF_VAR_name", raising=False)
+    first = terraform.fingerprint(settings)
+    # what tflocal and Terraform leave in the folder is not part of it
+    (settings.terraform_dir / "terraform.tfstate").write_text("{}")
+    (settings.terraform_dir / ".terraform").mkdir()
+    (settings.terraform_dir / ".terraform" / "x").write_text("x")
+    assert terraform.fingerprint(settings) == first
+    (settings.terraform_dir / "terraform.tfvars").write_text('name = "b"\n')
+    second = terraform.fingerprint(settings)
+    assert second != first
+    monkeypatch.setenv("TF_VAR_name", "c")
+    assert terraform.fingerprint(settings) != second
+    monkeypatch.delenv("TF_VAR_name")
+    other_region = Settings(
+        state_dir=settings.state_dir, terraform_dir=settings.terraform_dir, region="eu-west-1"
+    )
+    assert terraform.fingerprint(other_region) != second
+
+
+def test_an_apply_is_up_to_date_until_terraform_changes(tmp_path: Path) -> None:
+    settings = _configured(tmp_path)
+    runner = terraform.Terraform(settings)
+    assert not runner.up_to_date()
+    settings.state.root.mkdir(parents=True)
+    runner.state.write_text("{}")
+    settings.state.outputs_file.write_text("{}")
+    runner.record_applied()
+    assert runner.up_to_date()
+    (settings.terraform_dir / "main.tf").write_text("# edited\n")
+    assert not runner.up_to_date()
+    runner.record_applied()
+    runner.forget_state()  # the emulator it described is gone
+    assert not runner.up_to_date() and not settings.state.terraform_applied.exists()
+
+
+def test_apply_progress_counts_the_resources_its_output_reports() -> None:
+    seen: list[tuple[int, int]] = []
+    progress = terraform.ApplyProgress(lambda done, planned: seen.append((done, planned)))
+    for line in (
+        "aws_s3_bucket.this: Refreshing state...",
+        "Plan: 2 to add, 1 to change, 0 to destroy.",
+        "aws_s3_bucket.this: Creating...",
+        "aws_s3_bucket.this: Creation complete after 0s [id=b]",
+        "aws_iam_role.r: Modifications complete after 1s [id=r]",
+        'aws_glue_catalog_table.t["x"]: Creation complete after 0s [id=t]',
+    ):
+        progress.feed(line)
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)] and progress.done == 3
+
+
+def test_every_tflocal_run_is_logged_and_a_failure_names_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _configured(tmp_path)
+    fake = tmp_path / "tflocal"
+    fake.write_text('#!/bin/sh\necho "running $1"\necho "Error: bad thing" >&2\nexit 3\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(terraform, "tflocal_path", lambda: str(fake))
+    monkeypatch.setattr(terraform, "require_terraform", lambda settings: "terraform")
+    seen: list[str] = []
+    with pytest.raises(PlatformError, match="Error: bad thing") as failure:
+        terraform.Terraform(settings).run("apply", on_line=seen.append)
+    assert str(settings.state.terraform_log) in str(failure.value)
+    assert seen == ["running apply", "Error: bad thing"]
+    log = settings.state.terraform_log.read_text()
+    assert "tflocal apply" in log and "running apply" in log and "=== exit 3" in log
