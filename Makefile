@@ -14,6 +14,8 @@ SEED        ?= 42
 SQL         ?=
 FORMAT      ?= table
 PYTEST_ARGS ?=
+FRESH       ?=
+VERBOSE     ?=
 
 export SANDBOX_PORT SANDBOX_MODE TERRAFORM
 
@@ -42,8 +44,8 @@ install: $(STAMP) ## Create the virtual environment with LocalStack, tflocal, Du
 check: $(STAMP) ## Report which prerequisites are present or missing
 	$(SANDBOX) check
 
-up: $(STAMP) ## Start LocalStack (Docker or host process) and apply terraform/ with tflocal
-	$(SANDBOX) up
+up: $(STAMP) ## Start LocalStack and apply terraform/ if it changed (FRESH=1: always; VERBOSE=1: tflocal's output)
+	$(SANDBOX) up $(if $(FRESH),--fresh) $(if $(VERBOSE),--verbose)
 
 down: ## Stop what `make up` started (buffers are delivered first)
 	@if [ -x $(SANDBOX) ]; then $(SANDBOX) down; else echo "Nothing to stop (not installed)."; fi

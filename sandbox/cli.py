@@ -29,12 +29,27 @@ def main() -> None:
 
 @main.command()
 @click.option("--skip-terraform", is_flag=True, help="Start LocalStack only, do not apply.")
+@click.option(
+    "--fresh", is_flag=True, help="Apply terraform/ even if it is unchanged since its last apply."
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Show tflocal's output (it always goes to terraform.log in the state folder).",
+)
 @friendly
 @pass_settings
-def up(settings: Settings, skip_terraform: bool) -> None:
-    """Start LocalStack (Docker if available, else a host process) and apply terraform/."""
+def up(settings: Settings, skip_terraform: bool, fresh: bool, verbose: bool) -> None:
+    """Start LocalStack (Docker if available, else a host process) and apply terraform/.
+
+    The apply is skipped when the restored state is that of the last apply and terraform/ is
+    unchanged since. Example: sandbox up --fresh
+    """
     from sandbox.infra import lifecycle
     from sandbox.infra.localstack import LOCALSTACK_VERSION
+
+    tty = sys.stdout.isatty() and not verbose
 
     def healthy(report: lifecycle.UpReport) -> None:
         click.echo(
@@ -48,13 +63,35 @@ def up(settings: Settings, skip_terraform: bool) -> None:
             f"buckets, {lake.tables} tables, {lake.partitions} partitions"
         )
 
+    def step(name: str) -> None:
+        click.echo(f"Terraform {name}...")
+
+    def progress(done: int, planned: int) -> None:
+        if tty:
+            click.echo(f"\r  {done}/{planned} resources", nl=False)
+
     report = lifecycle.up(
-        settings, skip_terraform=skip_terraform, on_healthy=healthy, on_restored=restored
+        settings,
+        skip_terraform=skip_terraform,
+        fresh=fresh,
+        on_healthy=healthy,
+        on_restored=restored,
+        on_step=step,
+        on_line=click.echo if verbose else None,
+        on_progress=progress,
     )
+    if tty and report.resources:
+        click.echo()
     if report.terraform_seconds is not None:
         click.echo(
-            f"terraform/ applied with tflocal in {report.terraform_seconds:.1f}s "
-            f"(total {report.total_seconds:.1f}s)"
+            f"terraform/ applied with tflocal in {report.terraform_seconds:.1f}s: "
+            f"{report.resources} resources changed (total {report.total_seconds:.1f}s; "
+            f"full output in {settings.state.terraform_log})"
+        )
+    elif not skip_terraform:
+        click.echo(
+            f"terraform/ is unchanged since its last apply against this state: nothing to apply "
+            f"(total {report.total_seconds:.1f}s; `make up FRESH=1` applies anyway)"
         )
 
 
