@@ -44,6 +44,16 @@ _KINDS: dict[str, tuple[int, int, bool]] = {
     "ALREADY_EXISTS": (USER, 1003, False),
     "HIVE_BAD_DATA": (USER, 1001, False),
     "GENERIC_USER_ERROR": (USER, 1000, False),
+    # Writes (CTAS, INSERT INTO, UNLOAD, DDL, views); closest catalog entries.
+    "TABLE_ALREADY_EXISTS": (USER, 1006, False),
+    "SCHEMA_ALREADY_EXISTS": (USER, 1006, False),
+    "INVALID_TABLE_PROPERTY": (USER, 1006, False),
+    "DUPLICATE_COLUMN_NAME": (USER, 1006, False),
+    "HIVE_COLUMN_ORDER_MISMATCH": (USER, 1006, False),
+    "HIVE_PATH_ALREADY_EXISTS": (USER, 1000, False),
+    "HIVE_TOO_MANY_OPEN_PARTITIONS": (USER, 1000, False),
+    "HIVE_VIEW_TRANSLATION_ERROR": (USER, 1006, False),
+    "VIEW_IS_RECURSIVE": (USER, 1006, False),
     "GENERIC_INTERNAL_ERROR": (SYSTEM, 200, True),
 }
 

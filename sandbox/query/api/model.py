@@ -160,6 +160,9 @@ class QueryExecution:
     result_file: str = "csv"  # "csv" or "txt"
     column_info: list[dict] = field(default_factory=list)
     header_row: bool = True  # SELECT results start with a row of the column names
+    # CTAS, INSERT INTO, UNLOAD: the data manifest (the files written) and the rows written.
+    data_manifest: str | None = None
+    update_count: int = 0
 
     @property
     def output_location(self) -> str:
@@ -167,6 +170,13 @@ class QueryExecution:
         if not folder.endswith("/"):
             folder += "/"
         return f"{folder}{self.id}.{self.result_file}"
+
+    @property
+    def manifest_location(self) -> str:
+        """``<result folder><id>-manifest.csv``: the files a CTAS/INSERT/UNLOAD wrote
+        (Athena user guide, "Identifying query output files")."""
+        folder = self.result_configuration["OutputLocation"]
+        return f"{folder if folder.endswith('/') else folder + '/'}{self.id}-manifest.csv"
 
     @property
     def final(self) -> bool:
@@ -206,6 +216,7 @@ class QueryExecution:
             "QueryPlanningTimeInMillis": 0,
             "ServiceProcessingTimeInMillis": service,
             "ResultReuseInformation": {"ReusedPreviousResult": False},
+            **({"DataManifestLocation": self.data_manifest} if self.data_manifest else {}),
         }
 
     def to_api(self) -> dict[str, Any]:

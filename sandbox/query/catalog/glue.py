@@ -195,3 +195,79 @@ class Catalog:
                 raise QueryError(
                     f"{detail.get('ErrorCode', 'GlueError')}: {detail.get('ErrorMessage', '')}"
                 )
+
+    # -- writes (Athena's DDL, CTAS and INSERT INTO) ---------------------------------------
+    def raw_table(self, database: str, name: str) -> dict[str, Any] | None:
+        """GetTable's ``Table``, or None when there is no such table (or database)."""
+        try:
+            return dict(self.glue.get_table(DatabaseName=database, Name=name)["Table"])
+        except ClientError as exc:
+            if _error_code(exc) == "EntityNotFoundException":
+                return None
+            raise
+
+    def database_exists(self, name: str) -> bool:
+        try:
+            self.glue.get_database(Name=name)
+        except ClientError as exc:
+            if _error_code(exc) == "EntityNotFoundException":
+                return False
+            raise
+        return True
+
+    def require_database(self, name: str) -> None:
+        if not self.database_exists(name):
+            raise QueryError(f"SCHEMA_NOT_FOUND: Schema '{name}' does not exist")
+
+    def create_database(self, database_input: dict[str, Any], if_not_exists: bool) -> None:
+        try:
+            self.glue.create_database(DatabaseInput=database_input)
+        except ClientError as exc:
+            if _error_code(exc) != "AlreadyExistsException":
+                raise
+            if not if_not_exists:
+                raise QueryError(
+                    f"SCHEMA_ALREADY_EXISTS: Schema '{database_input['Name']}' already exists"
+                ) from exc
+
+    def delete_database(self, name: str, cascade: bool) -> None:
+        if not cascade and self.list_tables(name):
+            # Glue's DeleteDatabase drops the tables too; Hive refuses unless CASCADE.
+            raise QueryError(
+                f"HIVE_METASTORE_ERROR: Database {name} is not empty. One or more tables exist."
+            )
+        self.glue.delete_database(Name=name)
+
+    def create_table(self, database: str, table_input: dict[str, Any]) -> None:
+        self.require_database(database)
+        try:
+            self.glue.create_table(DatabaseName=database, TableInput=table_input)
+        except ClientError as exc:
+            if _error_code(exc) == "AlreadyExistsException":
+                raise QueryError(
+                    f"TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.{database}."
+                    f"{table_input['Name']}' already exists"
+                ) from exc
+            raise
+
+    def update_table(self, database: str, table_input: dict[str, Any]) -> None:
+        self.glue.update_table(DatabaseName=database, TableInput=table_input)
+
+    def delete_table(self, database: str, name: str) -> None:
+        self.glue.delete_table(DatabaseName=database, Name=name)
+
+    def list_views(self, database: str) -> list[str]:
+        """The names of the database's ``VIRTUAL_VIEW`` tables (SHOW VIEWS)."""
+        names: list[str] = []
+        try:
+            for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=database):
+                names.extend(
+                    t["Name"]
+                    for t in page.get("TableList", [])
+                    if str(t.get("TableType", "")).upper() == "VIRTUAL_VIEW"
+                )
+        except ClientError as exc:
+            if _error_code(exc) == "EntityNotFoundException":
+                raise QueryError(f"SCHEMA_NOT_FOUND: Schema '{database}' does not exist") from exc
+            raise
+        return sorted(names)

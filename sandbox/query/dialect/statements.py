@@ -148,6 +148,7 @@ _DUCKDB_OBJECTS = {"SECRET", "MACRO", "SEQUENCE", "TYPE"}
 class _Tok:
     kind: str  # str | dq | ident | num | word | punct | other
     text: str
+    start: int = 0  # where the token begins in the text parsed (for slicing a query out of it)
 
 
 def _tokenize(sql: str) -> list[_Tok]:
@@ -162,15 +163,16 @@ def _tokenize(sql: str) -> list[_Tok]:
         text = match.group(0)
         if kind is None:
             continue
+        start = match.start()
         if kind == "str":
-            tokens.append(_Tok("str", text[1:-1].replace("''", "'")))
+            tokens.append(_Tok("str", text[1:-1].replace("''", "'"), start))
         elif kind == "dq":
             # Hive DDL reads "..." as a string; as a name it is a quoted identifier.
-            tokens.append(_Tok("dq", text[1:-1].replace('""', '"')))
+            tokens.append(_Tok("dq", text[1:-1].replace('""', '"'), start))
         elif kind == "bq":
-            tokens.append(_Tok("ident", text[1:-1].replace("``", "`")))
+            tokens.append(_Tok("ident", text[1:-1].replace("``", "`"), start))
         else:
-            tokens.append(_Tok(kind, text))
+            tokens.append(_Tok(kind, text, start))
     return tokens
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from sandbox.query.catalog import views
 from sandbox.query.catalog.glue import Catalog, Table
 from sandbox.query.catalog.partitions import (
     add_partitions,
@@ -28,6 +29,7 @@ from sandbox.query.catalog.partitions import (
     show_partitions,
 )
 from sandbox.query.catalog.tables import resolve
+from sandbox.query.dialect.ddl import CreateTableAs, InsertInto, Statement, Unload, parse_ddl
 from sandbox.query.dialect.pruning import partition_filters
 from sandbox.query.dialect.quoting import identifier
 from sandbox.query.dialect.statements import (
@@ -48,9 +50,11 @@ from sandbox.query.dialect.translate import MACROS, parse, table_references, tra
 from sandbox.query.engine import duck
 from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, athena_cost
 from sandbox.query.engine.readers import JSON_ANY, JSON_LINES, reader_kind, view_sql
+from sandbox.query.engine.writes import Selected, WriteContext, Writer
 from sandbox.query.errors import QueryError, UnsupportedError
 from sandbox.settings import Settings, load
 
+MAX_VIEW_DEPTH = 16  # views over views, before a cycle is assumed
 # DuckDB's message when a line holds more than one JSON document.
 _CONCATENATED = "unexpected content after document"
 
@@ -72,6 +76,8 @@ class Result:
     # DuckDB's type of each column (``INTEGER``, ``VARCHAR[]``...), for Athena's ColumnInfo;
     # empty for utility statements, whose columns are all text.
     column_types: list[str] = field(default_factory=list)
+    # The data files a CTAS, INSERT INTO or UNLOAD wrote (the data manifest); None otherwise.
+    data_files: list[str] | None = None
 
 
 def default_database(settings: Settings) -> str:
@@ -117,6 +123,8 @@ class Session:
         # JSON tables found to hold undelimited records: read them that way from then on.
         self._undelimited: set[str] = set()
         self._column_types: list[str] = []
+        # The execution a write statement belongs to (set by the API's worker before each one).
+        self.context = WriteContext()
 
     # -- lifecycle -------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -142,8 +150,12 @@ class Session:
     def execute(self, athena_sql: str) -> Result:
         """Run one Athena statement; QueryError (one line) when it fails."""
         started = time.perf_counter()
-        utility = parse_utility(athena_sql)
-        result = self._utility(utility) if utility is not None else self._query(athena_sql)
+        write = parse_ddl(athena_sql)
+        if write is not None:
+            result = self._writes(write)
+        else:
+            utility = parse_utility(athena_sql)
+            result = self._utility(utility) if utility is not None else self._query(athena_sql)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -195,25 +207,73 @@ class Session:
         return Result(["col_name", "data_type", "comment"], rows, statement_type="DDL")
 
     def _query(self, athena_sql: str) -> Result:
-        tree = parse(athena_sql)
+        arrow, scan, duck_sql, warnings = self._select(athena_sql)
+        rows = [tuple(row.values()) for row in arrow.to_pylist()]
+        return Result(
+            columns=list(arrow.column_names),
+            rows=rows,
+            bytes_scanned=scan.bytes_scanned,
+            cost_usd=athena_cost(scan.bytes_scanned, self.prices),
+            sql=duck_sql,
+            warnings=warnings,
+            scan=scan,
+            column_types=self._column_types,
+        )
+
+    def _prepare(
+        self,
+        tree: Any,
+        database: str,
+        json_views: dict[str, tuple[Table, Any]],
+        known_undelimited: dict[str, tuple[Table, Any]],
+        depth: int = 0,
+    ) -> dict[str, dict[str, dict[str, str]]]:
+        """A DuckDB view for each Glue table or Athena view ``tree`` reads; their schema."""
         schema: dict[str, dict[str, dict[str, str]]] = {}
+        for db, name in table_references(tree, database):
+            if db == "information_schema":
+                raise UnsupportedError("information_schema", "use SHOW TABLES / SHOW COLUMNS")
+            table = self.catalog.get_table(db, name)
+            if table.table_type.upper() == views.VIEW_TYPE:
+                self._athena_view(table, json_views, known_undelimited, depth)
+            else:
+                filters = partition_filters(tree, db, name, table.key_names)
+                resolved = resolve(table, self.catalog, self.s3, filters, self.now)
+                undelimited = table.qualified_name in self._undelimited
+                self._create_view(
+                    table,
+                    view_sql(table, resolved.groups, JSON_ANY if undelimited else JSON_LINES),
+                )
+                if reader_kind(table) == "json":
+                    found = known_undelimited if undelimited else json_views
+                    found[table.qualified_name] = (table, resolved.groups)
+            columns = {c.name: c.duck_type for c in table.all_columns()}
+            schema.setdefault(db, {})[name] = columns
+        return schema
+
+    def _athena_view(
+        self,
+        table: Table,
+        json_views: dict[str, tuple[Table, Any]],
+        known_undelimited: dict[str, tuple[Table, Any]],
+        depth: int,
+    ) -> None:
+        """A DuckDB view for an Athena view: its SQL translated over its own tables."""
+        if depth >= MAX_VIEW_DEPTH:
+            raise QueryError(f"VIEW_IS_RECURSIVE: View {table.qualified_name} is recursive")
+        raw = self.catalog.raw_table(table.database, table.name) or {}
+        definition = views.decode({**raw, "DatabaseName": table.database})
+        database = definition.database or table.database
+        tree = parse(definition.sql)
+        schema = self._prepare(tree, database, json_views, known_undelimited, depth + 1)
+        self._create_view(table, translate(tree, database=database, schema=schema))
+
+    def _select(self, athena_sql: str) -> tuple[Any, duck.Scan, str, list[str]]:
+        """Run one query: its Arrow result, the scan, the DuckDB SQL and warnings."""
+        tree = parse(athena_sql)
         json_views: dict[str, tuple[Table, Any]] = {}
         known_undelimited: dict[str, tuple[Table, Any]] = {}
-        for database, name in table_references(tree, self.database):
-            if database == "information_schema":
-                raise UnsupportedError("information_schema", "use SHOW TABLES / SHOW COLUMNS")
-            table = self.catalog.get_table(database, name)
-            filters = partition_filters(tree, database, name, table.key_names)
-            resolved = resolve(table, self.catalog, self.s3, filters, self.now)
-            undelimited = table.qualified_name in self._undelimited
-            self._create_view(
-                table, view_sql(table, resolved.groups, JSON_ANY if undelimited else JSON_LINES)
-            )
-            if reader_kind(table) == "json":
-                views = known_undelimited if undelimited else json_views
-                views[table.qualified_name] = (table, resolved.groups)
-            columns = {c.name: c.duck_type for c in table.all_columns()}
-            schema.setdefault(database, {})[name] = columns
+        schema = self._prepare(tree, self.database, json_views, known_undelimited)
         duck_sql = translate(tree, database=self.database, schema=schema)
         warnings: list[str] = []
         if known_undelimited:
@@ -235,16 +295,24 @@ class Session:
                 arrow, scan = self._run(duck_sql)
             except duckdb.Error as retry_exc:
                 raise QueryError(_one_line(retry_exc)) from retry_exc
-        rows = [tuple(row.values()) for row in arrow.to_pylist()]
+        return arrow, scan, duck_sql, warnings
+
+    def _writes(self, statement: Statement) -> Result:
+        def select(sql: str) -> Selected:
+            arrow, scan, _, _ = self._select(sql)
+            return Selected(arrow, list(self._column_types), scan.bytes_scanned)
+
+        writer = Writer(self.catalog, self.s3, self.database, select, self.context)
+        outcome = writer.run(statement)
+        kind = "DML" if isinstance(statement, CreateTableAs | InsertInto | Unload) else "DDL"
         return Result(
-            columns=list(arrow.column_names),
-            rows=rows,
-            bytes_scanned=scan.bytes_scanned,
-            cost_usd=athena_cost(scan.bytes_scanned, self.prices),
-            sql=duck_sql,
-            warnings=warnings,
-            scan=scan,
-            column_types=self._column_types,
+            columns=outcome.columns,
+            rows=outcome.rows,
+            bytes_scanned=outcome.bytes_scanned,
+            cost_usd=athena_cost(outcome.bytes_scanned, self.prices) if kind == "DML" else 0.0,
+            statement_type=kind,
+            column_types=outcome.column_types,
+            data_files=outcome.data_files,
         )
 
     def _create_view(self, table: Table, select: str) -> None:

@@ -288,7 +288,7 @@ def test_unpartitioned_tables_read_their_whole_location(
         ),
         ("SELECT no_such_column FROM events_json", "no_such_column"),
         ("SELECT * FROM information_schema.tables", "information_schema"),
-        ("CREATE TABLE t (a int)", "statement CREATE"),
+        ("CREATE TABLE t (a int)", "CREATE TABLE without EXTERNAL"),
     ],
 )
 def test_errors_are_one_line(session: Session, sql: str, message: str) -> None:
