@@ -59,6 +59,7 @@ from sandbox.query.api.model import (
     utcnow,
 )
 from sandbox.query.api.results import csv_text, metadata_bytes, parse_csv, parse_txt, txt_text
+from sandbox.query.engine.writes import WriteContext
 from sandbox.query.errors import QueryError
 
 LOG = logging.getLogger(__name__)
@@ -100,6 +101,14 @@ class SessionEngine:
     def database(self, name: str) -> None:
         self.session.database = name
 
+    @property
+    def context(self) -> Any:
+        return self.session.context
+
+    @context.setter
+    def context(self, value: Any) -> None:
+        self.session.context = value
+
     def execute(self, athena_sql: str) -> Any:
         return self.session.execute(athena_sql)
 
@@ -120,6 +129,7 @@ class _Rows:
 
     rows: list[list[str | None]]
     column_info: list[dict[str, Any]] = field(default_factory=list)
+    data_files: list[str] | None = None  # CTAS/INSERT/UNLOAD: the data manifest's lines
 
 
 def _token(query_id: str, offset: int) -> str:
@@ -404,6 +414,12 @@ class AthenaService:
         else:
             sql = parameters.bind(sql, given)
         session.database = (execution.database or "default").lower()
+        group = self.workgroups(execution.workgroup)
+        session.context = WriteContext(  # type: ignore[attr-defined]
+            execution.id,
+            execution.result_configuration["OutputLocation"],
+            bool(group and group.enforce),
+        )
         result = session.execute(sql)
         execution.bytes_scanned = int(getattr(result, "bytes_scanned", 0) or 0)
         columns = list(result.columns)
@@ -424,7 +440,10 @@ class AthenaService:
         rows = ([list(columns)] if execution.header_row else []) + text_rows
         execution.output_rows = len(text_rows)
         execution.column_info = infos
-        return _Rows(rows, infos)
+        files = getattr(result, "data_files", None)
+        if files is not None:
+            execution.update_count = int(result.rows[0][0]) if result.rows else 0
+        return _Rows(rows, infos, files)
 
     def _write_files(self, execution: QueryExecution, rows: _Rows) -> None:
         encryption = execution.result_configuration.get("EncryptionConfiguration")
@@ -437,6 +456,10 @@ class AthenaService:
             body = txt_text(rows.rows).encode()
             content_type = "text/plain"
         execution.output_bytes = len(body)
+        if rows.data_files is not None:
+            manifest = "".join(f + "\n" for f in rows.data_files).encode()
+            self.store.put(execution.manifest_location, manifest, "text/csv", encryption)
+            execution.data_manifest = execution.manifest_location
         self.store.put(location, body, content_type, encryption)
         self.store.put(
             location + ".metadata",
@@ -528,7 +551,7 @@ class AthenaService:
         chunk = rows.rows[start : start + size]
         data = [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in chunk]
         out: dict[str, Any] = {
-            "UpdateCount": 0,
+            "UpdateCount": execution.update_count,
             "ResultSet": {"Rows": data, "ResultSetMetadata": {"ColumnInfo": rows.column_info}},
         }
         if start + size < len(rows.rows):
