@@ -28,10 +28,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import stages  # noqa: E402
+from benchmarks import stages, startup  # noqa: E402
 from benchmarks.report import evaluate_targets, render_markdown  # noqa: E402
 
-STAGES = ("generator", "sandbox", "queries", "athena", "engine", "baseline", "cold-start")
+STAGES = (
+    "generator",
+    "sandbox",
+    "queries",
+    "athena",
+    "engine",
+    "baseline",
+    "cold-start",
+    "startup",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -217,16 +226,21 @@ def main(argv: list[str] | None = None) -> int:
     result = stage("cold-start", lambda: stages.cold_start(state_root, args.cold_runs, echo))
     if result is not None:
         doc["cold_start"] = result
+    result = stage(
+        "startup", lambda: startup.startup(state_root, args.runs, records, args.concurrency, echo)
+    )
+    if result is not None:
+        doc["startup"] = result
 
     doc["targets"] = [
         {"name": t.name, "goal": t.goal, "measured": t.measured, "verdict": t.verdict}
         for t in evaluate_targets(doc)
-    ]
+    ] + startup.verdicts(doc)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     text = json.dumps(doc, indent=2, default=str)
     (out / f"bench-{stamp}.json").write_text(text)
     (out / "latest.json").write_text(text)
-    markdown = render_markdown(doc)
+    markdown = render_markdown(doc) + startup.markdown(doc)
     (out / "latest.md").write_text(markdown)
     if not args.keep_state:
         shutil.rmtree(state_root, ignore_errors=True)
