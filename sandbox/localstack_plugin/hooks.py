@@ -35,6 +35,7 @@ def restore_snapshot() -> None:
     # After the lake's restore: a logged delivery counts only if its object is in the lake;
     # before ``restored``: `sandbox up` returns once restored streams accept records.
     runtime.snapshots.restore(on_restored=lambda: replay_firehose_log(runtime))
+    runtime.trimmer.start()
 
 
 def _restored_streams() -> list[tuple[str, str, str, str, dict]]:

@@ -2,10 +2,10 @@
 
 Owns: the :class:`PluginRuntime` of this process, i.e. the plugin's settings (read from the
 environment once, on first use), the Firehose provider LocalStack created (registered by its
-factory in :mod:`~sandbox.localstack_plugin.providers`), the lake's snapshots and the short
-path's counters. The hooks, the ``/_sandbox`` routes and the PutRecordBatch short path reach
-the provider only through it; tests :func:`install` a runtime of their own, with their own
-:class:`~sandbox.settings.PluginSettings`.
+factory in :mod:`~sandbox.localstack_plugin.providers`), the lake's snapshots, the short
+path's counters and the memory trimmer. The hooks, the ``/_sandbox`` routes and the
+PutRecordBatch short path reach the provider only through it; tests :func:`install` a runtime
+of their own, with their own :class:`~sandbox.settings.PluginSettings`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from sandbox.localstack_plugin.memory import Trimmer
 from sandbox.localstack_plugin.persistence_hooks import Snapshots
 from sandbox.settings import PluginSettings, load_plugin_settings
 
@@ -33,6 +34,8 @@ class PluginRuntime:
     def __init__(self, settings: PluginSettings) -> None:
         self.settings = settings
         self.snapshots = Snapshots(settings)
+        # Gives the memory freed after a large delivery back to the system (started by a hook).
+        self.trimmer = Trimmer()
         self.firehose: SandboxFirehoseProvider | None = None
         # The Athena provider's query executor (worker pool, executions).
         self.athena: SandboxAthena | None = None
