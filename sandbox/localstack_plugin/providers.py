@@ -51,12 +51,14 @@ def glue_sandbox() -> Any:
 def athena_sandbox() -> Any:
     """Athena's query API run by the sandbox's DuckDB engine; workgroups, named queries, data
     catalogs and tags from moto, plus the ops moto lacks."""
+    from sandbox.localstack_plugin import athena_fast_path
     from sandbox.localstack_plugin.athena import SandboxAthena
     from sandbox.localstack_plugin.runtime import current
 
     runtime = current()
     provider = SandboxAthena(runtime.settings)
     runtime.register_athena(provider)  # the query executor the plugin owns
+    athena_fast_path.install()  # polling and paging without LocalStack's generic parsing
     return _moto_service("athena", provider.overrides())
 
 

@@ -248,3 +248,48 @@ def test_the_aws_cli_runs_a_query(lake: SeededLake, tmp_path: Path) -> None:
     got = [[d.get("VarCharValue") for d in r["Data"]] for r in results["ResultSet"]["Rows"]]
     manifest = read_manifest(lake.data_file)
     assert got == [["n"], [str(manifest.events_total)]]
+
+
+def test_the_short_path_answers_what_localstacks_chain_answers(
+    lake: SeededLake, sandbox: SandboxHandle
+) -> None:
+    """GetQueryExecution and every GetQueryResults page, byte for byte, taken by the short path
+    (what boto3 sends) and by LocalStack's generic chain (an explicit ``Accept``, which the
+    short path leaves to it)."""
+    platform = lake.platform
+    table = platform.outputs.json_table
+    execution = run(
+        platform,
+        f"SELECT name, tstamp, CAST(NULL AS varchar) AS nothing, 'null' AS word, "
+        f"ARRAY[1, 2] AS numbers FROM {table} ORDER BY tstamp, name LIMIT 1200",
+    )
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    query_id = execution["QueryExecutionId"]
+
+    def raw_pages(accept: str | None) -> list[bytes]:
+        athena = platform.client("athena")
+        bodies: list[bytes] = []
+        if accept:
+            athena.meta.events.register(
+                "before-send.athena.*",
+                lambda request, **_: request.headers.__setitem__("Accept", accept),
+            )
+        athena.meta.events.register(
+            "after-call.athena.*", lambda http_response, **_: bodies.append(http_response.content)
+        )
+        athena.get_query_execution(QueryExecutionId=query_id)
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": 500}
+            if token:
+                kwargs["NextToken"] = token
+            token = athena.get_query_results(**kwargs).get("NextToken")
+            if not token:
+                return bodies
+
+    short, generic = raw_pages(None), raw_pages("application/x-amz-json-1.1")
+    assert len(short) == 1 + 3  # the execution, then 1,200 rows and the header in 3 pages
+    assert short == generic
+    log = sandbox.settings.state.log_file.read_text(errors="replace")  # the LocalStack's own
+    assert "Athena GetQueryResults takes the sandbox's short path" in log
+    assert "Athena GetQueryExecution takes the sandbox's short path" in log

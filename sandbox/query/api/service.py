@@ -211,6 +211,10 @@ class AthenaService:
         self._local = threading.local()
         self._all_sessions: list[EngineSession] = []
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="athena")
+        # Each worker's second result file (the .metadata) is written alongside its first.
+        self._writers = ThreadPoolExecutor(
+            max_workers=max(1, workers), thread_name_prefix="athena-files"
+        )
         self._load()
 
     # -- history ---------------------------------------------------------------------------
@@ -234,6 +238,7 @@ class AthenaService:
                 if not execution.final:
                     self._cancel(execution, "Query cancelled: the sandbox is stopping")
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._writers.shutdown(wait=False)
         for session in list(self._all_sessions):
             try:
                 session.close()
@@ -460,13 +465,16 @@ class AthenaService:
             manifest = "".join(f + "\n" for f in rows.data_files).encode()
             self.store.put(execution.manifest_location, manifest, "text/csv", encryption)
             execution.data_manifest = execution.manifest_location
-        self.store.put(location, body, content_type, encryption)
-        self.store.put(
+        # Both files at once: each put waits mostly on the store's fsyncs, not on the GIL.
+        metadata = self._writers.submit(
+            self.store.put,
             location + ".metadata",
             metadata_bytes(execution.id, rows.column_info),
             "application/octet-stream",
             encryption,
         )
+        self.store.put(location, body, content_type, encryption)
+        metadata.result()
 
     # -- reading executions ----------------------------------------------------------------
     def get_query_execution(self, request: dict[str, Any]) -> dict[str, Any]:
