@@ -13,6 +13,14 @@ Owns the SQL of the view that stands for one Athena table during one query:
   SerDe ``mapping.<column>`` properties rename keys; ``ignore.malformed.json`` skips bad lines.
 * Parquet (``ParquetHiveSerDe``, ``MapredParquetInputFormat`` or ``classification=parquet``):
   ``read_parquet``, columns matched by name and cast to the Glue types.
+* Delimited text (``LazySimpleSerDe``: ``ROW FORMAT DELIMITED``, ``STORED AS TEXTFILE``, CTAS
+  ``format='TEXTFILE'``; ``OpenCSVSerde``, what dbt-athena's seeds use): ``read_csv`` with every
+  column read as text and cast as Hive does (a value that does not convert is NULL). LazySimple:
+  ``field.delim`` (else ``serialization.format``; a number is the byte's value, as Hive reads
+  it; default \\001), ``escape.delim``, no quoting, ``serialization.null.format`` (default
+  ``\\N``). OpenCSV: ``separatorChar``/``quoteChar``/``escapeChar`` (default ``,`` ``"``
+  ``\\``), empty fields are empty strings. Both honour ``skip.header.line.count``; missing
+  trailing fields are NULL, extra ones ignored.
 
 Partition values come from Glue, not from object paths: partitions whose files sit under a
 ``k=v/`` path that spells exactly their values are read with ``hive_partitioning`` (typed by
@@ -28,7 +36,8 @@ globs nor reads query parameters from them and percent-encodes every byte itself
 a file's codec from its path up to a ``?``, such keys get theirs named (``.gz`` gzip, ``.zst``
 zstd, else uncompressed).
 
-Not reproduced: CSV/TSV, Avro, ORC, Ion and Grok SerDes (refused with a message), OpenX's
+Not reproduced: Avro, ORC, Ion, Grok and RegEx SerDes (refused with a message), nested types
+in delimited text (refused), LazySimpleSerDe's ``collection.delim``/``mapkey.delim``, OpenX's
 case-insensitive key matching, Parquet files lacking a declared column (Athena returns NULL,
 DuckDB fails), and the OpenX SerDe's habit of returning only the first record of a line of
 concatenated JSON objects: :data:`JSON_ANY` reads every record instead and the session warns
@@ -52,12 +61,14 @@ JSON_SERDES = {
 }
 # DuckDB's read_json formats: one document per line (what the SerDes expect), or any sequence
 # of documents, delimited or not (what Firehose writes without AppendDelimiterToRecord).
+LAZY_SIMPLE_SERDE = "org.apache.hadoop.hive.serde2.lazy.lazysimpleserde"
+OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.opencsvserde"
 JSON_LINES = "newline_delimited"
 JSON_ANY = "unstructured"
 
 
 def reader_kind(table: Table) -> str:
-    """``json`` or ``parquet``; UnsupportedError for other formats."""
+    """``json``, ``parquet``, ``text`` or ``csv``; UnsupportedError for other formats."""
     serde = table.serde.lower()
     if table.parameters.get("table_type", "").upper() in ("ICEBERG", "HUDI", "DELTA"):
         raise UnsupportedError(f"{table.parameters['table_type']} table {table.qualified_name}")
@@ -67,10 +78,14 @@ def reader_kind(table: Table) -> str:
         return "parquet"
     if not serde and table.classification == "parquet":
         return "parquet"
+    if serde == OPEN_CSV_SERDE:
+        return "csv"
+    if serde == LAZY_SIMPLE_SERDE and "textinputformat" in table.input_format.lower():
+        return "text"
     raise UnsupportedError(
         f"table {table.qualified_name} with SerDe {table.serde or '-'} and classification "
         f"{table.classification or '-'}",
-        "the sandbox reads JSON and Parquet tables",
+        "the sandbox reads JSON, Parquet and delimited text tables",
     )
 
 
@@ -185,6 +200,81 @@ def _parquet_select(table: Table, files: Sequence[str], hive: bool, extra: Seque
     return _select([*selects, *extra], "read_parquet", options)
 
 
+def _hive_byte(text: str | None, default: str) -> str:
+    """A LazySimpleSerDe separator as Hive reads it: a number is the byte's value."""
+    if not text:
+        return default
+    try:
+        return chr(int(text))
+    except ValueError:
+        return text[0]
+
+
+def _text_selects(
+    table: Table, files: Sequence[str], hive: bool, extra: Sequence[str], kind: str
+) -> list[str]:
+    by_codec: dict[str, list[str]] = {}
+    for file in files:
+        by_codec.setdefault(_compression(file), []).append(file)
+    return [
+        _text_select(table, group, hive, extra, kind, codec) for codec, group in by_codec.items()
+    ]
+
+
+def _text_select(
+    table: Table,
+    files: Sequence[str],
+    hive: bool,
+    extra: Sequence[str],
+    kind: str,
+    codec: str = "auto",
+) -> str:
+    params = table.serde_parameters
+    selects = []
+    for column in table.columns:
+        duck = column.duck_type
+        if ("(" in duck and not duck.startswith("DECIMAL")) or duck.endswith("]"):
+            raise UnsupportedError(
+                f"column {column.name} of type {column.glue_type} in delimited text table "
+                f"{table.qualified_name}"
+            )
+        source = identifier(column.name)
+        expr = source if duck == "VARCHAR" else f"TRY_CAST({source} AS {duck})"
+        selects.append(f"{expr} AS {identifier(column.name)}")
+    names = [(column.name, "VARCHAR") for column in table.columns]
+    if kind == "csv":
+        delimiter = params.get("separatorChar") or ","
+        quote = params.get("quoteChar") or '"'
+        escape = params.get("escapeChar") or "\\"
+        null_options = ["force_not_null = [" + ", ".join(literal(n) for n, _ in names) + "]"]
+    else:
+        delimiter = _hive_byte(
+            params.get("field.delim") or params.get("serialization.format"), "\x01"
+        )
+        quote = ""
+        escape = params.get("escape.delim") or ""
+        null_options = ["nullstr = " + literal(params.get("serialization.null.format", "\\N"))]
+    options = [
+        _list_literal(files),
+        "delim = " + literal(delimiter[:1]),
+        "quote = " + literal(quote[:1]),
+        "escape = " + literal(escape[:1]),
+        "header = false",
+        "auto_detect = false",
+        f"columns = {_struct_literal(names)}",
+        "null_padding = true",
+        "strict_mode = false",
+        *null_options,
+    ]
+    skip = str(table.parameters.get("skip.header.line.count", "") or "").strip()
+    if skip.isdigit() and int(skip) > 0:
+        options.append(f"skip = {int(skip)}")
+    if codec != "auto":
+        options.append("compression = " + literal(codec))
+    options.extend(_hive_options(table, hive))
+    return _select([*selects, *extra], "read_csv", options)
+
+
 def _empty_select(table: Table) -> str:
     selects = [
         f"CAST(NULL AS {column.duck_type}) AS {identifier(column.name)}"
@@ -214,6 +304,8 @@ def view_sql(table: Table, groups: Sequence[FileGroup], json_format: str = JSON_
         extra = _partition_columns(table, hive, group.values) if table.partition_keys else []
         if kind == "json":
             parts.extend(_json_selects(table, group.files, hive, json_format, extra))
+        elif kind in ("text", "csv"):
+            parts.extend(_text_selects(table, group.files, hive, extra, kind))
         else:
             parts.append(_parquet_select(table, group.files, hive, extra))
     if not parts:

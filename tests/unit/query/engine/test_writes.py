@@ -3,6 +3,7 @@ views against moto's Glue and S3, read back by the same engine."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from collections import Counter
@@ -252,3 +253,25 @@ def test_views_are_presto_views_and_queryable(writing: Session, lake: Lake, glue
     writing.execute("DROP VIEW IF EXISTS top")
     with pytest.raises(QueryError, match=r"^TABLE_NOT_FOUND"):
         writing.execute("DROP VIEW top")
+
+
+def test_delimited_text_tables_write_and_read_back(writing: Session, lake: Lake, s3: Any) -> None:
+    writing.execute(
+        "CREATE TABLE txt WITH (format = 'TEXTFILE', field_delimiter = '|', "
+        "external_location = 's3://sandbox-lake/txt/') "
+        "AS SELECT * FROM (VALUES (1, 'a', DATE '2024-01-02'), (2, NULL, NULL)) AS t(n, s, d)"
+    )
+    assert writing.execute("SELECT n, s, d FROM txt ORDER BY n").rows == [
+        (1, "a", dt.date(2024, 1, 2)),
+        (2, None, None),
+    ]
+    s3.put_object(
+        Bucket="sandbox-lake", Key="seed/people.csv", Body=b'"id","name"\n1,"Doe, Jane"\n2,\n'
+    )
+    writing.execute(
+        "CREATE EXTERNAL TABLE people (id string, name string) "
+        "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' "
+        "LOCATION 's3://sandbox-lake/seed/' TBLPROPERTIES ('skip.header.line.count' = '1')"
+    )
+    rows = writing.execute("SELECT cast(id AS integer), name FROM people ORDER BY 1").rows
+    assert rows == [(1, "Doe, Jane"), (2, "")]  # OpenCSVSerde: an empty field is ''
