@@ -2,12 +2,18 @@
 # installed into LocalStack's own virtual environment, so its entry points are discovered.
 FROM localstack/localstack:4.14.0
 
-COPY pyproject.toml README.md constraints.txt /opt/sandbox/
+# First the libraries the plugin imports inside LocalStack, at the project's pinned versions: the
+# delivery engine's (jq, pyarrow, numpy) and the Athena provider's query engine (duckdb with its
+# offline httpfs extension, sqlglot). A layer of their own, rebuilt only when the pins change.
+COPY constraints.txt /opt/sandbox/
+RUN /opt/code/localstack/.venv/bin/pip install --no-cache-dir --disable-pip-version-check \
+      -c /opt/sandbox/constraints.txt jq pyarrow numpy duckdb duckdb-extension-httpfs sqlglot
+# Then the package itself, --no-deps: LocalStack's venv already has boto3 and friends, and the
+# command-line side's dependencies (click, rich, terraform-local) are not used in the container.
+# --no-warn-conflicts: pip would otherwise print "ERROR: pip's dependency resolver ..." about
+# exactly those, though the install succeeded (tests/unit/infra/test_docker_image.py checks that
+# every library the plugin imports is installed above).
+COPY pyproject.toml README.md /opt/sandbox/
 COPY sandbox /opt/sandbox/sandbox
-# --no-deps for the package itself: LocalStack's venv already has boto3 and friends; only the
-# libraries the plugin imports inside LocalStack are added, at the project's pinned versions:
-# the delivery engine's (jq, pyarrow, numpy) and the Athena provider's query engine (duckdb with
-# its offline httpfs extension, sqlglot).
-RUN /opt/code/localstack/.venv/bin/pip install --no-cache-dir --no-deps /opt/sandbox \
- && /opt/code/localstack/.venv/bin/pip install --no-cache-dir -c /opt/sandbox/constraints.txt \
-      jq pyarrow numpy duckdb duckdb-extension-httpfs sqlglot
+RUN /opt/code/localstack/.venv/bin/pip install --no-cache-dir --disable-pip-version-check \
+      --no-deps --no-warn-conflicts /opt/sandbox

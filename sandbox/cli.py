@@ -145,12 +145,10 @@ def status(settings: Settings) -> None:
 @pass_settings
 def logs(settings: Settings, lines: int) -> None:
     """Show the tail of the emulator's log."""
-    import subprocess
-
     from sandbox.infra import localstack
 
     if localstack.recorded_mode(settings) == "docker":
-        subprocess.run(localstack.compose_command("logs", "--tail", str(lines)), check=False)
+        localstack.docker_logs(settings, lines)
         return
     log_file = settings.state.log_file
     if not log_file.exists():

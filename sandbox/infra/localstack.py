@@ -4,16 +4,21 @@ Host mode (no Docker engine, as on CI) starts ``python -m localstack.runtime.mai
 virtual environment (Python >= 3.13, which the package requires: LocalStack 4.14.0 imports
 ``warnings.deprecated``, so on 3.12 S3, KMS and Firehose fail to load), with every path it writes
 under the project's git-ignored state folder and the gateway bound to 127.0.0.1 only. Docker
-mode runs ``docker compose`` on ``docker-compose.yml``.
+mode runs ``docker compose`` (Compose v2, the CLI plugin) on ``docker-compose.yml``, as a
+Compose project of the state folder's own (a test's sandbox never touches the user's), and
+hands the files the container wrote (as root) back to the state folder's owner at ``stop``.
 
 ``stop`` only ever stops the process recorded in the PID file, and only if it still is LocalStack.
+Both modes start ``Settings.services`` (``SANDBOX_SERVICES``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,16 +27,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sandbox.infra.errors import PlatformError
-from sandbox.settings import PROJECT_ROOT, Settings
+from sandbox.settings import DEFAULT_SERVICES, DEFAULT_STATE_DIR, PROJECT_ROOT, Settings
 
 LOCALSTACK_VERSION = "4.14.0"
-# What the platform needs: the article's services, plus IAM/STS for the Firehose role, CloudWatch
-# Logs for delivery-error logging and KMS for stream encryption.
-SERVICES = "s3,firehose,glue,athena,iam,sts,logs,kms"
+# The default of SANDBOX_SERVICES (Settings.services), as LocalStack's SERVICES variable.
+SERVICES = ",".join(DEFAULT_SERVICES)
 # The services that must answer before the platform counts as up.
 HEALTHY_SERVICES = frozenset({"s3", "firehose", "glue", "athena"})
 PROVIDER_OVERRIDES = {
@@ -64,7 +69,7 @@ def localstack_environment(settings: Settings, *, sandbox_providers: bool = True
             "DNS_ADDRESS": "0",
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DISABLE_EVENTS": "1",
-            "SERVICES": SERVICES,
+            "SERVICES": ",".join(settings.services),
             "EAGER_SERVICE_LOADING": "1",
             "HOME": str(root / "home"),
             "XDG_CACHE_HOME": str(root / "cache"),
@@ -144,27 +149,73 @@ def localstack_installed(python: str = sys.executable) -> bool:
     return proc.returncode == 0
 
 
-def docker_engine_available() -> bool:
-    """True when a Docker engine answers and the Compose plugin is present."""
+def _output(args: list[str]) -> tuple[int, str]:
+    """Exit status and first line of output (stdout, else stderr) of a short command."""
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 1, str(exc)
+    text = (proc.stdout or "").strip() or (proc.stderr or "").strip()
+    return proc.returncode, (text.splitlines() or [""])[0]
+
+
+# What to install for Docker mode when Compose v2 is missing.
+COMPOSE_V2_HINT = (
+    "install Compose v2, the `docker compose` plugin (Debian/Ubuntu: the docker-compose-plugin "
+    "package from Docker's apt repository; macOS/Windows: Docker Desktop; "
+    "https://docs.docker.com/compose/install/)"
+)
+
+
+def compose_problem() -> str | None:
+    """Why ``docker compose`` is not Compose v2 (None: it is). The project's compose file and
+    ``up --wait`` need v2; v1 (``docker-compose`` 1.x, a separate Python program) cannot read the
+    file (``'name' does not match any of the regexes: '^x-'``)."""
+    status, version = _output(["docker", "compose", "version", "--short"])
+    if status == 0:
+        match = re.match(r"v?(\d+)", version)
+        if match and int(match.group(1)) >= 2:
+            return None
+        return f"`docker compose` is Compose {version or '(unknown version)'}, not v2"
+    if shutil.which("docker-compose"):
+        status, legacy = _output(["docker-compose", "version", "--short"])
+        if status == 0 and not legacy.startswith(("2", "v2")):
+            return f"only Compose v1 is installed (docker-compose {legacy})"
+        if status == 0:
+            return f"Compose {legacy} is installed as docker-compose, not as the docker plugin"
+    return "the Docker Compose plugin is missing (`docker compose version` failed)"
+
+
+def docker_problem() -> str | None:
+    """Why Docker mode cannot run here (None: it can): no client, no engine, or no Compose v2."""
     if not shutil.which("docker"):
-        return False
-    for args in (["docker", "info"], ["docker", "compose", "version"]):
-        try:
-            proc = subprocess.run(args, capture_output=True, timeout=10, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-        if proc.returncode != 0:
-            return False
-    return True
+        return "no `docker` client on PATH"
+    status, detail = _output(["docker", "info", "--format", "{{.ServerVersion}}"])
+    if status != 0:
+        return f"no Docker engine answers (`docker info`: {detail or 'failed'})"
+    return compose_problem()
 
 
-def choose_mode(settings: Settings) -> str:
-    """``host`` or ``docker``: the forced mode, else Docker when an engine answers."""
-    if settings.mode in ("host", "docker"):
-        return settings.mode
-    if settings.mode != "auto":
+def docker_engine_available() -> bool:
+    """True when a Docker engine answers and Compose v2 is present."""
+    return docker_problem() is None
+
+
+def choose_mode(settings: Settings, say: Callable[[str], Any] = print) -> str:
+    """``host`` or ``docker``: the forced mode, else Docker when it can run; when ``auto`` picks
+    host mode, ``say`` gets one line saying why."""
+    if settings.mode == "host":
+        return "host"
+    if settings.mode not in ("auto", "docker"):
         raise PlatformError(f"SANDBOX_MODE={settings.mode!r} is not one of auto, host, docker.")
-    return "docker" if docker_engine_available() else "host"
+    problem = docker_problem()
+    if problem is None:
+        return "docker"
+    if settings.mode == "docker":
+        hint = COMPOSE_V2_HINT if "ompose" in problem else "start Docker (or unset SANDBOX_MODE)"
+        raise PlatformError(f"SANDBOX_MODE=docker, but {problem}: {hint}.")
+    say(f"Host mode: {problem} (Docker mode needs a running engine and Compose v2).")
+    return "host"
 
 
 def recorded_mode(settings: Settings) -> str | None:
@@ -284,11 +335,29 @@ def compose_command(*args: str) -> list[str]:
     return ["docker", "compose", "-f", str(PROJECT_ROOT / "docker-compose.yml"), *args]
 
 
+COMPOSE_PROJECT = "aws-data-sandbox"  # docker-compose.yml's name
+CONTAINER_STATE_DIR = "/var/lib/sandbox"  # where docker-compose.yml mounts <state>/docker
+
+
+def compose_project(settings: Settings) -> str:
+    """The Compose project of this state folder: the compose file's name for the default
+    folder (``make up``), a name of its own for any other (a test's sandbox, a second checkout),
+    so that ``up`` and ``down`` of one never recreate or remove the other's container."""
+    if settings.state_dir.resolve() == DEFAULT_STATE_DIR.resolve():
+        return COMPOSE_PROJECT
+    digest = hashlib.sha256(str(settings.state_dir.resolve()).encode()).hexdigest()[:10]
+    return f"{COMPOSE_PROJECT}-{digest}"
+
+
 def compose_environment(settings: Settings) -> dict[str, str]:
-    """docker compose's environment: this process's, with the port and state folder set."""
+    """docker compose's environment: this process's, with the project, port, state folder,
+    services and stop timeout set (every ``docker compose`` call of the sandbox uses it)."""
     env = dict(os.environ)
+    # Compose gives COMPOSE_PROJECT_NAME precedence over the file's top-level name.
+    env["COMPOSE_PROJECT_NAME"] = compose_project(settings)
     env["SANDBOX_PORT"] = str(settings.port)
     env["SANDBOX_STATE_DIR"] = str(settings.state_dir)
+    env["SANDBOX_SERVICES"] = ",".join(settings.services)
     # docker-compose.yml's SHUTDOWN_TIMEOUT and stop_grace_period (read at `up`).
     env["SANDBOX_STOP_TIMEOUT"] = str(settings.stop_timeout)
     return env
@@ -300,15 +369,77 @@ def start_docker(settings: Settings) -> None:
             f"Port {settings.port} is already in use; stop whatever listens there or set "
             "SANDBOX_PORT=<port>."
         )
+    # Created here, so the bind mount is the user's folder rather than one Docker makes as root.
+    settings.state.docker_dir.mkdir(parents=True, exist_ok=True)
     _record_mode(settings, "docker")
-    proc = subprocess.run(
-        compose_command("up", "-d", "--build", "--wait"),
+    try:
+        _compose(settings, "up", "-d", "--build", "--wait", stopping=False)
+        _wait_healthy(settings, time.monotonic() + settings.startup_timeout)
+    except PlatformError:
+        _abandon_docker(settings)
+        raise
+
+
+def _abandon_docker(settings: Settings) -> None:
+    """After a failed Docker ``up``: keep the container's log in the state folder's log file
+    (``make logs``), remove the container, give its files back, forget the mode."""
+    log_file = settings.state.log_file
+    with contextlib.suppress(OSError), log_file.open("ab") as log:
+        log.write(f"\n--- sandbox: container log after a failed up {time.ctime()} ---\n".encode())
+        log.flush()
+        subprocess.run(
+            compose_command("logs", "--no-color"),
+            env=compose_environment(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    with contextlib.suppress(PlatformError):
+        give_back_state(settings)
+        _compose(settings, "down")
+    settings.state.mode_file.unlink(missing_ok=True)
+
+
+def docker_logs(settings: Settings, lines: int) -> None:
+    """``sandbox logs`` in Docker mode: the log tail of this state folder's container."""
+    subprocess.run(
+        compose_command("logs", "--no-color", "--tail", str(lines)),
         env=compose_environment(settings),
         check=False,
     )
-    if proc.returncode != 0:
-        raise PlatformError("`docker compose up` failed (see above); `make logs` shows the log.")
-    _wait_healthy(settings, time.monotonic() + settings.startup_timeout)
+
+
+def _foreign_owned(folder: Path, owner: tuple[int, int]) -> bool:
+    """Whether anything under ``folder`` (itself included) has another (uid, gid) than ``owner``."""
+    for root, dirs, files in os.walk(folder):
+        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+            with contextlib.suppress(FileNotFoundError):
+                st = os.lstat(name)
+                if (st.st_uid, st.st_gid) != owner:
+                    return True
+    return False
+
+
+def give_back_state(settings: Settings) -> bool:
+    """Make everything under ``<state>/docker`` belong to the state folder's owner again.
+
+    LocalStack runs as root in the image, so on Linux with a rootful engine the lake it saves
+    there is root's, and the user could neither read every file nor ``make clean``. A one-off
+    container of the same image (root inside) chowns the mount; nothing runs when the files
+    already belong to the owner (rootless engines, Docker Desktop). True if it ran.
+    """
+    folder = settings.state.docker_dir
+    if not folder.is_dir():
+        return False
+    st = settings.state_dir.stat()
+    if not _foreign_owned(folder, (st.st_uid, st.st_gid)):
+        return False
+    _compose(
+        settings,
+        *("run", "--rm", "--no-deps", "-T", "--entrypoint", "chown", "localstack"),
+        *("-R", f"{st.st_uid}:{st.st_gid}", CONTAINER_STATE_DIR),
+    )
+    return True
 
 
 # Seconds `sandbox down` lets Docker wait beyond LocalStack's own stop timeout, so that the
@@ -332,7 +463,7 @@ def compose_stop_args(settings: Settings) -> list[str]:
     return ["stop", "--timeout", str(docker_stop_grace(settings))]
 
 
-def _compose(settings: Settings, *args: str, capture: bool = False) -> str:
+def _compose(settings: Settings, *args: str, capture: bool = False, stopping: bool = True) -> str:
     """Run ``docker compose ARGS``; its output if ``capture``; a PlatformError if it fails."""
     proc = subprocess.run(
         compose_command(*args),
@@ -342,6 +473,11 @@ def _compose(settings: Settings, *args: str, capture: bool = False) -> str:
         stdout=subprocess.PIPE if capture else None,
     )
     if proc.returncode != 0:
+        if not stopping:
+            raise PlatformError(
+                f"`docker compose {args[0]}` failed (see above); the container's log is in "
+                f"{settings.state.log_file} (`make logs`)."
+            )
         raise PlatformError(
             f"`docker compose {args[0]}` failed (see above); the sandbox may still be running: "
             "`docker compose ps` shows it, `make down` tries again."
@@ -386,6 +522,14 @@ def stop_docker(settings: Settings) -> bool:
     _compose(settings, *compose_stop_args(settings))
     seconds = time.monotonic() - started
     killed = bool(running) and any(was_killed(c, seconds) for c in _inspect(running))
+    try:
+        give_back_state(settings)
+    except PlatformError:
+        print(
+            f"warning: the files under {settings.state.docker_dir} still belong to the "
+            "container's root user (see above); `make clean` may need sudo.",
+            file=sys.stderr,
+        )
     _compose(settings, "down")
     settings.state.mode_file.unlink(missing_ok=True)
     if killed:

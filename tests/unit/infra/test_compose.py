@@ -31,7 +31,8 @@ def test_port_is_published_on_loopback_only() -> None:
 
 def test_only_the_platform_services_run_with_the_sandbox_providers() -> None:
     environment = _service()["environment"]
-    assert environment["SERVICES"] == SERVICES
+    # Settings.services by default; `sandbox up` passes the setting as SANDBOX_SERVICES.
+    assert environment["SERVICES"] == f"${{SANDBOX_SERVICES:-{SERVICES}}}"
     for key, value in PROVIDER_OVERRIDES.items():
         assert environment[key] == value
     assert str(environment["MALLOC_ARENA_MAX"]) == "2"  # as in host mode

@@ -16,8 +16,9 @@ from tests.unit.imports import absolute_imports
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILE = ROOT / "docker" / "localstack.Dockerfile"
-# What LocalStack 4.14.0's own virtual environment brings (the image's base).
-LOCALSTACK_VENV = {"localstack", "moto", "boto3", "botocore", "werkzeug", "rolo", "plux"}
+# What LocalStack 4.14.0's own virtual environment brings (the image's base; its pins are
+# LocalStack's requirements-runtime.txt: dill 0.3.6 for its state pickler, for instance).
+LOCALSTACK_VENV = {"localstack", "moto", "boto3", "botocore", "werkzeug", "rolo", "plux", "dill"}
 
 
 def _module_files(dotted: str) -> list[Path]:
