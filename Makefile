@@ -24,7 +24,7 @@ SANDBOX  := $(BIN)/sandbox
 STAMP    := $(VENV)/.installed-stamp
 
 .PHONY: help install check up down status logs plan flush delivery demo seed query stats \
-        test test-unit test-integration lint format bench clean distclean lock
+        test test-unit test-integration test-docker lint format bench clean distclean lock
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,10 +84,13 @@ test: $(STAMP) ## Run every test (the integration tests start and stop their own
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Run the tests that need no LocalStack
-	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not integration and not docker" $(PYTEST_ARGS)
 
 test-integration: $(STAMP) ## Run the tests against a LocalStack the session starts
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+test-docker: $(STAMP) ## Run the sandbox in Docker mode for real (fails without a Docker engine)
+	SANDBOX_TEST_DOCKER=1 $(BIN)/pytest -m docker $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy, terraform fmt
 	$(BIN)/ruff check sandbox benchmarks tests scripts
