@@ -227,10 +227,17 @@ class _Parser:
         return tok.text.lower()
 
     def table_ref(self) -> TableRef:
-        first = self.identifier()
-        if self.accept_punct("."):
-            return TableRef(first, self.identifier())
-        return TableRef(None, first)
+        """``t``, ``db.t`` or ``awsdatacatalog.db.t`` (the only catalog)."""
+        parts = [self.identifier()]
+        while len(parts) < 3 and self.accept_punct("."):
+            parts.append(self.identifier())
+        if len(parts) == 3:
+            if parts[0] != "awsdatacatalog":
+                raise UnsupportedError(f"catalog {parts[0]!r}", "only AwsDataCatalog")
+            parts = parts[1:]
+        if len(parts) == 2:
+            return TableRef(parts[0], parts[1])
+        return TableRef(None, parts[0])
 
     def string(self) -> str:
         tok = self.peek()
