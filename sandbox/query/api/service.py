@@ -12,11 +12,13 @@ file and a clock.
 
 Statements run on a bounded pool of worker threads: a submitted query is QUEUED until a worker
 takes it, so excess queries wait and the API never blocks on a running statement (DuckDB
-releases the GIL while it executes). StopQueryExecution marks a queued query CANCELLED at once
-and interrupts a running one (DuckDB's ``interrupt()``); a result that arrives after the cancel
-is dropped. BytesScannedCutoffPerQuery is checked against the bytes the engine measured, after
-the statement ran (DuckDB cannot stop a scan at a byte count), and the query is then CANCELLED
-with Athena's reason and no result.
+releases the GIL while it executes). Workers may run at a lower CPU priority (``niceness``; the
+endpoint's provider lowers it so that Firehose ingestion keeps its share of the cores while
+queries run; DuckDB's own threads inherit it). StopQueryExecution marks a queued query
+CANCELLED at once and interrupts a running one (DuckDB's ``interrupt()``); a result that
+arrives after the cancel is dropped. BytesScannedCutoffPerQuery is checked against the bytes
+the engine measured, after the statement ran (DuckDB cannot stop a scan at a byte count), and
+the query is then CANCELLED with Athena's reason and no result.
 
 Not reproduced: result reuse (ResultReuseConfiguration is reported disabled), query
 concurrency quotas (TooManyRequestsException), ``ExpectedBucketOwner``/ACL checks on the
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -155,6 +158,19 @@ def _page_size(value: Any, bound: int) -> int:
     return size
 
 
+def lower_priority(niceness: int) -> None:
+    """Run this thread, and the threads it starts from now on (DuckDB's), ``niceness`` steps
+    below its current CPU priority. Linux keeps a nice value per thread and a new thread
+    inherits its creator's; elsewhere (or when refused) nothing changes."""
+    if niceness <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)
+    except OSError:
+        LOG.debug("could not lower the priority of an Athena worker", exc_info=True)
+
+
 def _batch_get[T](
     names: Iterable[str],
     find: Callable[[str], T | None],
@@ -191,11 +207,13 @@ class AthenaService:
         store: ResultStore,
         history: History | None = None,
         workers: int = 4,
+        niceness: int = 0,
         region: str = "",
         clock: Callable[[], datetime] = utcnow,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.workgroups = workgroups
+        self.niceness = niceness
         self.sessions = sessions
         self.store = store
         self.history = history or History(None)
@@ -318,6 +336,7 @@ class AthenaService:
     def _session(self) -> EngineSession:
         session = getattr(self._local, "session", None)
         if session is None:
+            lower_priority(self.niceness)  # before the engine starts its threads
             session = self.sessions()
             self._local.session = session
             with self._lock:

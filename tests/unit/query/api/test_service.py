@@ -3,6 +3,7 @@ their files, pagination, idempotency, cancellation, history across a restart."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -415,3 +416,27 @@ def test_history_and_results_survive_a_restart(tmp_path: Path) -> None:
     assert listed == [failed["QueryExecutionId"], execution["QueryExecutionId"]]
     assert again.get_prepared_statement({"WorkGroup": "analytics", "StatementName": "kept"})
     again.shutdown()
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice values are Linux's")
+def test_workers_and_the_threads_they_start_run_at_a_lower_priority() -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    seen: dict[str, int] = {}
+
+    def session() -> FakeEngine:
+        seen["worker"] = niceness()
+        child = threading.Thread(target=lambda: seen.update(child=niceness()))
+        child.start()  # as DuckDB starts its threads when the session connects
+        child.join()
+        return FakeEngine({"SELECT typed": TYPED})
+
+    service = AthenaService(
+        workgroups=GROUPS.get, sessions=session, store=MemoryStore(), workers=1, niceness=3
+    )
+    try:
+        assert run(service, "SELECT typed")["Status"]["State"] == "SUCCEEDED"
+    finally:
+        service.shutdown()
+    assert seen["worker"] == seen["child"] == min(19, niceness() + 3)
