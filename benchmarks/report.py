@@ -208,11 +208,18 @@ def _athena_targets(doc: dict[str, Any]) -> list[Target]:
         )
     )
     paging = _get(doc, "athena_api", "pagination", "rows_per_s")
+    pages = _get(doc, "athena_api", "pagination", "pages")
+    parse_ms = _get(doc, "athena_api", "pagination", "client_parse_ms_per_page")
+    page_ms = _get(doc, "athena_api", "pagination", "seconds")
+    split = ""
+    if parse_ms is not None and page_ms is not None and pages:
+        per_page = page_ms / pages * 1000
+        split = f" ({per_page:.1f} ms a page, {parse_ms:.1f} ms of it boto3's parsing)"
     targets.append(
         Target(
             "GetQueryResults paging, 100k rows (boto3)",
             ">= 100,000 rows/s",
-            _fmt(paging, " rows/s"),
+            _fmt(paging, " rows/s") + split,
             None if paging is None else paging >= 100_000,
         )
     )
@@ -226,8 +233,10 @@ def _athena_targets(doc: dict[str, Any]) -> list[Target]:
             "-"
             if share is None
             else f"{share:.0%} ({_fmt(mixed.get('loaded_records_per_s'))} vs "
-            f"{_fmt(mixed.get('alone_records_per_s'))} records/s), {mixed.get('queries', 0)} "
-            f"queries, {len(errors)} errors",
+            f"{_fmt(mixed.get('alone_records_per_s'))} records/s; median of "
+            f"{mixed.get('rounds', 1)} alternated rounds: "
+            + ", ".join(f"{r:.0%}" for r in mixed.get("ratios") or [share])
+            + f"), {mixed.get('queries', 0)} queries, {len(errors)} errors",
             None if share is None else share >= 0.7 and not errors,
         )
     )

@@ -67,3 +67,15 @@ def test_the_table_lists_each_query_with_its_budget() -> None:
     )
     text = render_markdown(athena_doc())
     assert "| events_per_name/json | 0.100 s | 0.080 s | +20 ms | +58 ms |" in text
+
+
+def test_paging_shows_boto3s_own_share_and_mixed_load_its_rounds() -> None:
+    doc = athena_doc(rounds=2, ratios=[0.7, 0.9])
+    doc["athena_api"]["pagination"].update(
+        {"pages": 101, "seconds": 1.01, "client_parse_ms_per_page": 5.0}
+    )
+    targets = by_name(doc)
+    paging = targets["GetQueryResults paging, 100k rows"].measured
+    assert "(10.0 ms a page, 5.0 ms of it boto3's parsing)" in paging
+    mixed = targets["ingest while 4 clients run the pack through the API"].measured
+    assert "median of 2 alternated rounds: 70%, 90%" in mixed
