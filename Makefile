@@ -84,7 +84,7 @@ test: $(STAMP) ## Run every test (the integration tests start and stop their own
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Run the tests that need no LocalStack
-	$(BIN)/pytest -m "not integration and not docker" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not integration and not docker and not sandbox" $(PYTEST_ARGS)
 
 test-integration: $(STAMP) ## Run the tests against a LocalStack the session starts
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
@@ -93,14 +93,14 @@ test-docker: $(STAMP) ## Run the sandbox in Docker mode for real (fails without 
 	SANDBOX_TEST_DOCKER=1 $(BIN)/pytest -m docker $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy, terraform fmt
-	$(BIN)/ruff check sandbox benchmarks tests scripts
-	$(BIN)/ruff format --check sandbox benchmarks tests scripts
+	$(BIN)/ruff check sandbox benchmarks tests scripts examples
+	$(BIN)/ruff format --check sandbox benchmarks tests scripts examples
 	$(BIN)/mypy
 	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -check -recursive terraform; fi
 
 format: $(STAMP) ## Format the code (ruff format, ruff --fix, terraform fmt)
-	$(BIN)/ruff check --fix sandbox benchmarks tests scripts
-	$(BIN)/ruff format sandbox benchmarks tests scripts
+	$(BIN)/ruff check --fix sandbox benchmarks tests scripts examples
+	$(BIN)/ruff format sandbox benchmarks tests scripts examples
 	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -recursive terraform; fi
 
 bench: $(STAMP) ## Measure generator, ingest (sandbox vs plain LocalStack), engine and queries

@@ -1,17 +1,17 @@
 """Shared fixtures. Integration tests get the running sandbox from the ``sandbox`` fixture;
 the engine's lock-down tests (unit and integration) a server nothing may reach, ``trap``.
 
-The test session starts its own LocalStack (host mode) on a free loopback port with its own
-state folder, applies ``terraform/`` with tflocal through the project's code, and stops it at
-the end; a user's running sandbox on 4566 is never touched. When an integration test failed,
-the LocalStack log tail is printed.
+``sandbox`` is the pytest plugin's ``aws_sandbox`` (``sandbox/testing/pytest_plugin.py``, the
+fixtures users' own tests get), set up in pyproject.toml never to reuse a running sandbox and to
+start host mode: the test session starts its own LocalStack on a free loopback port
+(``SANDBOX_TEST_PORT`` fixes it) with its own state folder, applies ``terraform/`` with tflocal
+through the project's code, and stops it at the end; a user's running sandbox on 4566 is never
+touched. When an integration test failed, the LocalStack log tail is printed.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -24,82 +24,20 @@ from typing import Any, ClassVar
 
 import pytest
 
-from sandbox.infra import localstack
-from sandbox.infra.outputs import Outputs, read_outputs
+from sandbox.infra.outputs import read_outputs
 from sandbox.infra.terraform import Terraform
 from sandbox.settings import Settings
+from sandbox.testing.harness import Sandbox
 
-LOG_TAIL_LINES = 200
 ROOT = Path(__file__).resolve().parent.parent
 SEED_SESSIONS, SEED_VALUE = 300, 7
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class SandboxHandle:
-    settings: Settings
-    outputs: Outputs
-    terraform: Terraform
-
-    def client(self, service: str) -> Any:
-        return self.settings.client(service)
-
-    def env(self) -> dict[str, str]:
-        """Environment for running the ``sandbox`` CLI against this test sandbox."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SANDBOX_"))}
-        env.update(
-            {
-                "SANDBOX_PORT": str(self.settings.port),
-                "SANDBOX_STATE_DIR": str(self.settings.state_dir),
-                "SANDBOX_MODE": "host",
-            }
-        )
-        return env
+# The session's sandbox, or a platform copy on it: settings, outputs, terraform, client(), env().
+SandboxHandle = Sandbox
 
 
 @pytest.fixture(scope="session")
-def sandbox_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    port = int(os.environ.get("SANDBOX_TEST_PORT") or _free_port())
-    return Settings(
-        port=port,
-        state_dir=tmp_path_factory.mktemp("sandbox-state"),
-        mode="host",
-        startup_timeout=180.0,
-    )
-
-
-def _print_log_tail(settings: Settings) -> None:
-    path: Path = settings.state.log_file
-    if not path.exists():
-        return
-    lines = path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
-    sys.__stderr__.write(f"\n===== LocalStack log tail ({path}) =====\n")
-    sys.__stderr__.write("\n".join(lines) + "\n===== end of LocalStack log =====\n")
-
-
-@pytest.fixture(scope="session")
-def sandbox(sandbox_settings: Settings, request: pytest.FixtureRequest) -> Iterator[SandboxHandle]:
-    settings = sandbox_settings
-    failures_before = request.session.testsfailed
-    localstack.start_host(settings)
-    try:
-        terraform = Terraform(settings)
-        terraform.init()
-        terraform.apply()
-        yield SandboxHandle(settings, read_outputs(settings), terraform)
-    except BaseException:
-        _print_log_tail(settings)
-        raise
-    finally:
-        failed = request.session.testsfailed > failures_before
-        localstack.stop_host(settings)
-        if failed:
-            _print_log_tail(settings)
+def sandbox(aws_sandbox: Sandbox) -> Sandbox:
+    return aws_sandbox
 
 
 def apply_platform_copy(
