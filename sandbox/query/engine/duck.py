@@ -44,6 +44,7 @@ from urllib.parse import urlparse
 
 import duckdb
 
+from sandbox.query.dialect import udfs
 from sandbox.query.dialect.datetime_formats import register_functions
 from sandbox.query.dialect.quoting import literal
 from sandbox.query.dialect.translate import MACROS
@@ -140,6 +141,7 @@ def prepare_sql(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone = 'UTC'")
     # Java/Joda date patterns DuckDB's strftime cannot express (constant zone fields need UTC).
     register_functions(con)
+    udfs.register(con)
     # Trino orders NULLs last whatever the direction.
     con.execute("SET default_null_order = 'nulls_last'")
     for macro in MACROS:
