@@ -82,6 +82,9 @@ def mysql_to_duckdb(pattern: str, function: str = "date_format") -> str:
         spec = pattern[i + 1]
         if spec in MYSQL_UNSUPPORTED:
             raise UnsupportedError(f"{function} specifier %{spec}", "Athena rejects it too")
+        if spec == "y" and function == "date_parse":
+            # Trino reads two-digit years in 2000-2099 ('69' is 2069); DuckDB pivots at 1969.
+            raise UnsupportedError("date_parse specifier %y", "two-digit years")
         # MySQL: "%x -> x, for any x not listed above".
         out.append(MYSQL_TO_DUCKDB.get(spec, "%%" if spec == "%" else spec))
         i += 2
@@ -168,7 +171,8 @@ def duckdb_codes(pattern: str, *, joda: bool = True, parsing: bool = False) -> s
         out.append(code)
     if parsing and not has_year:
         return None  # DuckDB's default year is 1900, Joda's and Java's here 1970
-    return "".join(out)
+    # DuckDB refuses an empty format (a pattern such as "[" prints nothing): the UDF prints ''.
+    return "".join(out) or None
 
 
 def _as_list(values: pa.Array | pa.ChunkedArray) -> list[object]:

@@ -48,7 +48,9 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.parsers.trino import TrinoParser
 from sqlglot.schema import MappingSchema
+from sqlglot.tokens import TokenType
 
+from sandbox.query.dialect import functions
 from sandbox.query.dialect.datetime_formats import (
     FORMAT_FUNCTION,
     PARSE_FUNCTION,
@@ -64,6 +66,7 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 # DuckDB macros the translated SQL calls. Parameters are substituted at bind time, so constant
 # arguments (paths, regex groups, formats) stay constant.
 MACROS = (
+    *functions.MACROS,
     # Trino: NULL for a non-scalar value, a missing path, JSON null or malformed input.
     "CREATE OR REPLACE MACRO athena_json_extract_scalar(j, p) AS CASE "
     "WHEN j IS NULL OR NOT json_valid(CAST(j AS VARCHAR)) THEN NULL "
@@ -73,8 +76,6 @@ MACROS = (
     "WHEN j IS NULL OR NOT json_valid(CAST(j AS VARCHAR)) THEN NULL "
     "ELSE json_extract(CAST(j AS VARCHAR), p) END",
     # Trino: "Returns NULL if the pattern does not match" (DuckDB returns '').
-    "CREATE OR REPLACE MACRO athena_regexp_extract(s, p, g) AS CASE "
-    "WHEN regexp_matches(s, p) THEN regexp_extract(s, p, g) END",
     # to_iso8601: DATE -> 2023-06-18, TIMESTAMP -> 2023-06-18T14:27:52.123,
     # TIMESTAMP WITH TIME ZONE -> 2023-06-18T14:27:52.123Z (shown in UTC).
     "CREATE OR REPLACE MACRO athena_to_iso8601(x, fmt) AS CASE "
@@ -82,12 +83,16 @@ MACROS = (
     "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' "
     "THEN strftime(timezone('UTC', CAST(x AS TIMESTAMPTZ)), fmt) || 'Z' "
     "ELSE strftime(CAST(x AS TIMESTAMP), fmt) END",
-    # Integer division when both operands are integers, for operands sqlglot could not type.
+    # Integer division when both operands are integers, for operands sqlglot could not type;
+    # Trino fails on a zero divisor unless both are floating point.
     "CREATE OR REPLACE MACRO athena_divide(a, b) AS CASE "
     "WHEN typeof(a) IN ('TINYINT','SMALLINT','INTEGER','BIGINT','HUGEINT','UTINYINT',"
     "'USMALLINT','UINTEGER','UBIGINT') AND typeof(b) IN ('TINYINT','SMALLINT','INTEGER',"
     "'BIGINT','HUGEINT','UTINYINT','USMALLINT','UINTEGER','UBIGINT') "
-    "THEN trunc(a / b) ELSE a / b END",
+    "THEN trunc(a / athena_nonzero(b)) "
+    "WHEN typeof(a) LIKE 'DECIMAL%' OR typeof(b) LIKE 'DECIMAL%' THEN error('NOT_SUPPORTED: "
+    "decimal division of values the sandbox could not type is not supported by the sandbox') "
+    "ELSE a / b END",
 )
 
 _INTEGER_TYPES = {
@@ -121,8 +126,7 @@ def _path_arg(node: exp.Expr) -> exp.Expr:
     return node
 
 
-def _call(name: str, *args: exp.Expr) -> exp.Anonymous:
-    return exp.Anonymous(this=name, expressions=list(args))
+_call = functions.call
 
 
 def _nargs(name: str, args: list, low: int, high: int) -> None:
@@ -197,18 +201,6 @@ def _to_iso8601(args: list) -> exp.Expr:
     return _call("athena_to_iso8601", args[0], exp.Literal.string(fmt))
 
 
-def _approx_distinct(args: list) -> exp.Expr:
-    # Trino's optional maximum standard error has no DuckDB counterpart; both are HyperLogLog.
-    _nargs("approx_distinct", args, 1, 2)
-    return _call("approx_count_distinct", args[0])
-
-
-def _regexp_extract(args: list) -> exp.Expr:
-    _nargs("regexp_extract", args, 2, 3)
-    group = args[2] if len(args) == 3 else exp.Literal.number(0)
-    return _call("athena_regexp_extract", args[0], args[1], group)
-
-
 def _date_diff(args: list) -> exp.Expr:
     _nargs("date_diff", args, 3, 3)
     unit = exp.Literal.string(_literal_string(args[0], "date_diff unit").lower())
@@ -232,14 +224,37 @@ class AthenaParser(TrinoParser):
         "PARSE_DATETIME": _parse_datetime,
         "FORMAT_DATETIME": _format_datetime,
         "TO_ISO8601": _to_iso8601,
-        "APPROX_DISTINCT": _approx_distinct,
-        "REGEXP_EXTRACT": _regexp_extract,
         "DATE_DIFF": _date_diff,
-        "AT_TIMEZONE": _unsupported("at_timezone", "time-zone-carrying values"),
-        "WITH_TIMEZONE": _unsupported("with_timezone", "time-zone-carrying values"),
         "TIMEZONE_HOUR": _unsupported("timezone_hour", "time-zone-carrying values"),
         "TIMEZONE_MINUTE": _unsupported("timezone_minute", "time-zone-carrying values"),
+        **functions.BUILDERS,
     }
+    # DECIMAL '1.23456' is a decimal(6,5), as Trino types it (sqlglot: a DECIMAL cast).
+    TYPE_LITERAL_PARSERS: ClassVar[dict[Any, Any]] = {
+        **TrinoParser.TYPE_LITERAL_PARSERS,
+        exp.DataType.Type.DECIMAL: lambda self, this, data_type: exp.Cast(
+            this=this,
+            to=data_type
+            if data_type.expressions or not (isinstance(this, exp.Literal) and this.is_string)
+            else exp.DataType.build(functions.decimal_literal_type(this.this)),
+        ),
+    }
+
+    def _parse_bracket(self, this: exp.Expr | None = None) -> exp.Expr | None:
+        """``a[i]``/``m[k]`` as one pending subscript (array or map: decided once typed);
+        sqlglot shifts array indexes and leaves out-of-range subscripts NULL."""
+        if (
+            this is None
+            or not self._match(TokenType.L_BRACKET, advance=False)
+            or self.ARRAY_CONSTRUCTORS.get(this.name.upper())
+        ):
+            return super()._parse_bracket(this)
+        self._advance()
+        key = self._parse_disjunction()
+        if key is None or not self._match(TokenType.R_BRACKET):
+            self.raise_error("Expected ]")
+            return this
+        return self._parse_bracket(functions.subscript(this, key))
 
 
 class AthenaSQL(Trino):
@@ -322,10 +337,62 @@ def parse(sql: str) -> exp.Expr:
     if len(trees) > 1:
         raise QueryError("Only one sql statement is allowed")
     tree = trees[0]
+    if isinstance(tree, exp.Values):
+        tree = _select_values(tree)
     if not isinstance(tree, exp.Query):
         raise UnsupportedError(f"statement {tree.key.upper()}", "only queries run on DuckDB")
     refuse_non_athena(tree)
+    functions.check(tree)
     return tree
+
+
+def _select_values(values: exp.Values) -> exp.Select:
+    """A standalone ``VALUES`` as ``SELECT *`` over it, its columns named ``_col0``..."""
+    first = values.expressions[0] if values.expressions else None
+    width = len(first.expressions) if isinstance(first, exp.Tuple) else 1
+    alias = exp.TableAlias(
+        this=exp.to_identifier("_values"),
+        columns=[exp.to_identifier(f"_col{i}") for i in range(width)],
+    )
+    return exp.select("*").from_(exp.Subquery(this=values, alias=alias))
+
+
+def _push_cte_columns(tree: exp.Expr) -> None:
+    """``WITH t(a, b) AS (q)``: the names go onto q's outputs (sqlglot's qualifier drops a
+    CTE's column list)."""
+    for cte in tree.find_all(exp.CTE):
+        alias = cte.args.get("alias")
+        if alias is None or not alias.columns:
+            continue
+        names = [c.name for c in alias.columns]
+        select = cte.this
+        while isinstance(select, exp.SetOperation):
+            select = select.this
+        if not isinstance(select, exp.Select):
+            raise UnsupportedError("a WITH column list on this query")
+        projections = select.expressions
+        source = select.args.get("from_")
+        if len(projections) == 1 and isinstance(projections[0], exp.Star) and source is not None:
+            values = source.this
+            if isinstance(values, exp.Subquery) and isinstance(values.this, exp.Values):
+                values = values
+            if (
+                not isinstance(values, exp.Values | exp.Subquery)
+                or values.args.get("alias") is None
+            ):
+                raise UnsupportedError("a WITH column list on SELECT *")
+            values.args["alias"].set("columns", [exp.to_identifier(n) for n in names])
+        elif any(isinstance(p, exp.Star) for p in projections) or len(projections) != len(names):
+            raise UnsupportedError("a WITH column list on SELECT *")
+        else:
+            select.set(
+                "expressions",
+                [
+                    exp.alias_(p.unalias().copy(), n)
+                    for p, n in zip(projections, names, strict=True)
+                ],
+            )
+        alias.set("columns", None)
 
 
 def cte_names(tree: exp.Expr) -> set[str]:
@@ -372,16 +439,11 @@ def _is_known(node: exp.Expr) -> bool:
 
 
 def _fix_typed(tree: exp.Expr) -> exp.Expr:
-    """Rewrites that need operand types: integer division and date_trunc on DATE."""
+    """Rewrites that need operand types: Trino's semantics (``functions.rewrite``) and
+    date_trunc on DATE."""
+    tree = functions.rewrite(tree)
 
     def fix(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Div) and not isinstance(node.parent, exp.Anonymous):
-            left, right = node.this, node.expression
-            if _is_integer(left) and _is_integer(right):
-                return exp.IntDiv(this=left.copy(), expression=right.copy())
-            if not (_is_known(left) and _is_known(right)):
-                return _call("athena_divide", left.copy(), right.copy())
-            return exp.Div(this=left.copy(), expression=right.copy())
         if isinstance(node, exp.TimestampTrunc | exp.DateTrunc):
             arg = node.this
             if arg.type is not None and arg.type.this == exp.DataType.Type.DATE:
@@ -417,6 +479,7 @@ def translate(
     types drive integer division and ``date_trunc`` on dates.
     """
     tree = parse(sql) if isinstance(sql, str) else sql.copy()
+    _push_cte_columns(tree)
     _strip_catalogs(tree, database)
     name_unnamed_columns(tree)
     mapping = MappingSchema(
@@ -440,6 +503,7 @@ def translate(
     except (OptimizeError, ValueError, KeyError):
         # Unresolvable scopes: translate unqualified; untyped divisions go through the macro.
         tree = parse(sql) if isinstance(sql, str) else sql.copy()
+        _push_cte_columns(tree)
         _strip_catalogs(tree, database)
         name_unnamed_columns(tree)
     with contextlib.suppress(OptimizeError, ValueError, KeyError):

@@ -179,9 +179,11 @@ def test_fast_path_and_udf_give_the_same_text(
     if not joda and pattern.count("[") != pattern.count("]"):
         pattern = pattern.replace("[", "").replace("]", "")
     codes = duckdb_codes(pattern, joda=joda)
-    assert codes is not None, pattern
     flavour = "joda" if joda else "java"
     value = moment.replace(tzinfo=dt.UTC)
+    if codes is None:  # only a pattern that prints nothing, which DuckDB cannot express
+        assert javatime.compile_pattern(pattern, flavour).format(value) == "", pattern
+        return
     fast, slow = con.execute(
         f"SELECT strftime($1::TIMESTAMPTZ, $2), {FORMAT_FUNCTION}($1::TIMESTAMPTZ, $3, $4)",
         [value, codes, pattern, flavour],
