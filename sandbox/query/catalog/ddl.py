@@ -16,6 +16,7 @@ Not reproduced: ``transient_lastDdlTime`` and the other properties Hive's metast
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,22 +69,15 @@ FORMATS = {
         "org.apache.hadoop.hive.ql.io.RCFileOutputFormat",
     ),
 }
-# What GetTable returns and TableInput does not take.
-_TABLE_INPUT_KEYS = (
-    "Name",
-    "Description",
-    "Owner",
-    "LastAccessTime",
-    "LastAnalyzedTime",
-    "Retention",
-    "StorageDescriptor",
-    "PartitionKeys",
-    "ViewOriginalText",
-    "ViewExpandedText",
-    "TableType",
-    "Parameters",
-    "TargetTable",
-)
+
+
+@functools.cache
+def _table_input_members() -> tuple[str, ...]:
+    """The members of Glue's TableInput (GetTable returns more: CreateTime, DatabaseName...)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("glue")
+    return tuple(model.shape_for("TableInput").members)
 
 
 def database_input(statement: CreateDatabase) -> dict[str, Any]:
@@ -161,7 +155,7 @@ def external_table_input(statement: CreateTable) -> dict[str, Any]:
 
 def table_input(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A GetTable answer as the TableInput of UpdateTable/CreateTable."""
-    return {k: raw[k] for k in _TABLE_INPUT_KEYS if k in raw}
+    return {k: raw[k] for k in _table_input_members() if k in raw}
 
 
 def with_columns(

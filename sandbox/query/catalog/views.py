@@ -25,12 +25,9 @@ from sandbox.core.gluetypes import (
     CharType,
     DecimalType,
     GlueType,
-    GlueTypeVisitor,
     MapType,
-    Primitive,
     StructType,
     to_athena,
-    visit,
 )
 from sandbox.query.errors import QueryError
 
@@ -40,31 +37,20 @@ _SUFFIX = " */"
 EXPANDED_TEXT = "/* Presto View */"
 
 
-class _ToTrino(GlueTypeVisitor[str]):
-    """Trino's type names, as a Presto view's JSON spells its columns' types."""
-
-    def primitive(self, node: Primitive) -> str:
-        return to_athena(node).type
-
-    def decimal(self, node: DecimalType) -> str:
-        return f"decimal({node.precision},{node.scale})"
-
-    def char(self, node: CharType) -> str:
-        return f"{node.name}({node.length})"
-
-    def array(self, node: ArrayType, element: str) -> str:
-        return f"array({element})"
-
-    def map(self, node: MapType, key: str, value: str) -> str:
-        return f"map({key},{value})"
-
-    def struct(self, node: StructType, fields: list[str]) -> str:
-        names = (f.name for f in node.fields)
-        return "row(" + ",".join(f"{n} {t}" for n, t in zip(names, fields, strict=True)) + ")"
-
-
 def trino_type(node: GlueType) -> str:
-    return visit(node, _ToTrino())
+    """Trino's type name, as a Presto view's JSON spells a column's type."""
+    match node:
+        case ArrayType():
+            return f"array({trino_type(node.element)})"
+        case MapType():
+            return f"map({trino_type(node.key)},{trino_type(node.value)})"
+        case StructType():
+            return "row(" + ",".join(f"{f.name} {trino_type(f.type)}" for f in node.fields) + ")"
+        case DecimalType():
+            return f"decimal({node.precision},{node.scale})"
+        case CharType():
+            return f"{node.name}({node.length})"
+    return to_athena(node).type
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ TABLE", "SHOW CREATE VIEW"):
   format | STORED AS INPUTFORMAT '...' OUTPUTFORMAT '...'] [LOCATION '...'] [TBLPROPERTIES
   (...)]``; ``DROP TABLE [IF EXISTS] t``
 * ``ALTER TABLE t {ADD|REPLACE} COLUMNS (col type, ...)``, ``ALTER TABLE t SET TBLPROPERTIES
-  (...)``, ``ALTER TABLE t SET LOCATION '...'``, ``ALTER TABLE t RENAME TO t2``
+  (...)``, ``ALTER TABLE t SET LOCATION '...'``
 * ``CREATE [OR REPLACE] VIEW v AS query``, ``DROP VIEW [IF EXISTS] v``, ``SHOW VIEWS [IN db]
   [LIKE 'pattern']``, ``SHOW CREATE TABLE t``, ``SHOW CREATE VIEW v``
 
@@ -31,7 +31,8 @@ by the Glue type parser.
 Refused, naming the construct (NOT_SUPPORTED): ``CREATE TABLE`` without ``EXTERNAL`` and
 without ``AS`` (Athena creates only Iceberg tables that way), ``CLUSTERED BY`` / ``SORTED BY``
 buckets, ``SKEWED BY``, ``CREATE TABLE ... LIKE``, ``ALTER TABLE ... CHANGE COLUMN`` / ``SET
-SERDEPROPERTIES`` / ``SET FILEFORMAT``, ``ALTER DATABASE``, ``INSERT OVERWRITE``.
+SERDEPROPERTIES`` / ``SET FILEFORMAT``, ``ALTER TABLE ... RENAME TO`` (Athena renames only
+Iceberg tables), ``ALTER DATABASE``, ``INSERT OVERWRITE``.
 """
 
 from __future__ import annotations
@@ -134,12 +135,6 @@ class SetLocation:
 
 
 @dataclass(frozen=True)
-class RenameTable:
-    table: TableRef
-    to: TableRef
-
-
-@dataclass(frozen=True)
 class CreateView:
     table: TableRef
     query: str
@@ -175,7 +170,6 @@ Statement = (
     | AlterColumns
     | SetProperties
     | SetLocation
-    | RenameTable
     | CreateView
     | DropView
     | ShowViews
@@ -535,8 +529,11 @@ def _alter(p: _DdlParser) -> Statement | None:
         return SetProperties(table, p.string_map())
     if p.accept_word("SET", "LOCATION"):
         return SetLocation(table, p.string())
-    if p.accept_word("RENAME", "TO"):
-        return RenameTable(table, p.table_ref())
+    if p.at_word("RENAME", "TO"):
+        # Athena user guide, "Unsupported DDL": RENAME TO works on Iceberg tables only.
+        raise UnsupportedError(
+            "ALTER TABLE ... RENAME TO", "Athena does not rename Hive tables (Unsupported DDL)"
+        )
     if p.at_word("ADD") or p.at_word("DROP"):
         return None  # ADD/DROP PARTITION: statements.py
     tok = p.peek()

@@ -38,19 +38,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from sandbox.core.gluetypes import (
-    ArrayType,
-    CharType,
-    DecimalType,
-    GlueType,
-    GlueTypeError,
-    MapType,
-    Primitive,
-    StructType,
-    parse_duckdb_type,
-    parse_glue_type,
-    to_arrow,
-)
+from sandbox.core import gluetypes as gt
+from sandbox.core.gluetypes import GlueType
 from sandbox.query.catalog import ddl as glue_ddl
 from sandbox.query.catalog import views
 from sandbox.query.catalog.glue import Catalog, Partition, Table
@@ -149,17 +138,17 @@ class Encoding:
 def glue_type_of(duck_type: str) -> GlueType:
     """The Glue type a query's output column is stored as; Athena refuses types Hive lacks."""
     try:
-        return parse_duckdb_type(duck_type)
-    except GlueTypeError as exc:
+        return gt.parse_duckdb_type(duck_type)
+    except gt.GlueTypeError as exc:
         raise QueryError(f"NOT_SUPPORTED: Unsupported Hive type: {duck_type.lower()}") from exc
 
 
 def _rank(node: GlueType) -> tuple[str, int]:
-    if isinstance(node, Primitive) and node.name in _INTEGERS:
+    if isinstance(node, gt.Primitive) and node.name in _INTEGERS:
         return "int", _INTEGERS.index(node.name)
-    if isinstance(node, Primitive) and node.name in ("float", "double"):
+    if isinstance(node, gt.Primitive) and node.name in ("float", "double"):
         return "float", ("float", "double").index(node.name)
-    if isinstance(node, CharType) or (isinstance(node, Primitive) and node.name == "string"):
+    if isinstance(node, gt.CharType) or (isinstance(node, gt.Primitive) and node.name == "string"):
         return "text", 0
     return str(node), 0
 
@@ -172,13 +161,13 @@ def coercible(source: GlueType, target: GlueType) -> bool:
     (s_kind, s_rank), (t_kind, t_rank) = _rank(source), _rank(target)
     if s_kind == t_kind and s_kind in ("int", "float"):
         return s_rank <= t_rank
-    if s_kind == "int" and (t_kind == "float" or isinstance(target, DecimalType)):
+    if s_kind == "int" and (t_kind == "float" or isinstance(target, gt.DecimalType)):
         return True
-    if isinstance(source, DecimalType) and isinstance(target, DecimalType):
+    if isinstance(source, gt.DecimalType) and isinstance(target, gt.DecimalType):
         return source.scale <= target.scale and (
             source.precision - source.scale <= target.precision - target.scale
         )
-    if isinstance(source, DecimalType) and t_kind == "float":
+    if isinstance(source, gt.DecimalType) and t_kind == "float":
         return True
     return s_kind == "text" and t_kind == "text"
 
@@ -189,11 +178,11 @@ def coercible(source: GlueType, target: GlueType) -> bool:
 def _json_value(value: Any, node: GlueType) -> Any:
     if value is None:
         return None
-    if isinstance(node, ArrayType):
+    if isinstance(node, gt.ArrayType):
         return [_json_value(v, node.element) for v in value]
-    if isinstance(node, MapType):
+    if isinstance(node, gt.MapType):
         return {str(_json_value(k, node.key)): _json_value(v, node.value) for k, v in value}
-    if isinstance(node, StructType):
+    if isinstance(node, gt.StructType):
         return {f.name: _json_value(value.get(f.name), f.type) for f in node.fields}
     return _text(value)
 
@@ -218,15 +207,15 @@ def _delimited(value: Any, node: GlueType, level: int) -> str:
     if value is None:
         return "\\N"
     separator = chr(2 + level)
-    if isinstance(node, ArrayType):
+    if isinstance(node, gt.ArrayType):
         return separator.join(_delimited(v, node.element, level + 1) for v in value)
-    if isinstance(node, MapType):
+    if isinstance(node, gt.MapType):
         inner = chr(3 + level)
         return separator.join(
             _delimited(k, node.key, level + 2) + inner + _delimited(v, node.value, level + 2)
             for k, v in value
         )
-    if isinstance(node, StructType):
+    if isinstance(node, gt.StructType):
         return separator.join(_delimited(value.get(f.name), f.type, level + 1) for f in node.fields)
     text = _text(value)
     if isinstance(text, bool):
@@ -454,7 +443,7 @@ class Writer:
                 f"HIVE_COLUMN_ORDER_MISMATCH: Column name '{duplicate}' specified more than once"
             )
         types = [glue_type_of(t) for t in selected.duck_types]
-        schema = pa.schema([(n, to_arrow(t)) for n, t in zip(names, types, strict=True)])
+        schema = pa.schema([(n, gt.to_arrow(t)) for n, t in zip(names, types, strict=True)])
         selected.arrow = selected.arrow.rename_columns(names).cast(schema)
         return selected, types
 
@@ -549,7 +538,7 @@ class Writer:
         unknown = [n for n in wanted if n not in {c.name for c in targets}]
         if unknown:
             raise QueryError(f"COLUMN_NOT_FOUND: Insert column name does not exist: {unknown[0]}")
-        target_types = {c.name: parse_glue_type(c.glue_type) for c in targets}
+        target_types = {c.name: gt.parse_glue_type(c.glue_type) for c in targets}
         if len(wanted) != len(types) or not all(
             coercible(t, target_types[n]) for n, t in zip(wanted, types, strict=True)
         ):
@@ -561,9 +550,9 @@ class Writer:
             )
         source = dict(zip(wanted, selected.arrow.columns, strict=True))
         arrays = [
-            source[c.name].cast(to_arrow(target_types[c.name]))
+            source[c.name].cast(gt.to_arrow(target_types[c.name]))
             if c.name in source
-            else pa.nulls(selected.arrow.num_rows, to_arrow(target_types[c.name]))
+            else pa.nulls(selected.arrow.num_rows, gt.to_arrow(target_types[c.name]))
             for c in targets
         ]
         out = pa.Table.from_arrays(arrays, names=[c.name for c in targets])
@@ -684,11 +673,6 @@ class Writer:
             self._db(statement.table), glue_ddl.with_location(raw, statement.location)
         )
         return Outcome()
-
-    def _renametable(self, statement: ddl.RenameTable) -> Outcome:
-        raise UnsupportedError(
-            "ALTER TABLE ... RENAME TO", "Athena does not rename Hive tables (Unsupported DDL)"
-        )
 
     # -- views --------------------------------------------------------------------------------
     def _createview(self, statement: ddl.CreateView) -> Outcome:
