@@ -123,15 +123,12 @@ class AlterColumns:
 
 
 @dataclass(frozen=True)
-class SetProperties:
-    table: TableRef
-    properties: dict[str, str]
+class AlterTableSet:
+    """``ALTER TABLE t SET TBLPROPERTIES (...)`` or ``ALTER TABLE t SET LOCATION '...'``."""
 
-
-@dataclass(frozen=True)
-class SetLocation:
     table: TableRef
-    location: str
+    properties: dict[str, str] = field(default_factory=dict)
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,8 +165,7 @@ Statement = (
     | CreateTable
     | DropTable
     | AlterColumns
-    | SetProperties
-    | SetLocation
+    | AlterTableSet
     | CreateView
     | DropView
     | ShowViews
@@ -526,9 +522,9 @@ def _alter(p: _DdlParser) -> Statement | None:
         p.pos += 2
         return AlterColumns(table, p.columns(), replace=True)
     if p.accept_word("SET", "TBLPROPERTIES"):
-        return SetProperties(table, p.string_map())
+        return AlterTableSet(table, properties=p.string_map())
     if p.accept_word("SET", "LOCATION"):
-        return SetLocation(table, p.string())
+        return AlterTableSet(table, location=p.string())
     if p.at_word("RENAME", "TO"):
         # Athena user guide, "Unsupported DDL": RENAME TO works on Iceberg tables only.
         raise UnsupportedError(

@@ -660,18 +660,14 @@ class Writer:
         self.catalog.update_table(self._db(statement.table), updated)
         return Outcome()
 
-    def _setproperties(self, statement: ddl.SetProperties) -> Outcome:
+    def _altertableset(self, statement: ddl.AlterTableSet) -> Outcome:
         raw = self._table_only(statement.table)
-        updated = glue_ddl.with_properties(raw, statement.properties)
+        if statement.location is not None:
+            split_s3_url(statement.location)
+            updated = glue_ddl.with_location(raw, statement.location)
+        else:
+            updated = glue_ddl.with_properties(raw, statement.properties)
         self.catalog.update_table(self._db(statement.table), updated)
-        return Outcome()
-
-    def _setlocation(self, statement: ddl.SetLocation) -> Outcome:
-        raw = self._table_only(statement.table)
-        split_s3_url(statement.location)
-        self.catalog.update_table(
-            self._db(statement.table), glue_ddl.with_location(raw, statement.location)
-        )
         return Outcome()
 
     # -- views --------------------------------------------------------------------------------
