@@ -208,7 +208,8 @@ class Session:
 
     def _query(self, athena_sql: str) -> Result:
         arrow, scan, duck_sql, warnings = self._select(athena_sql)
-        rows = [tuple(row.values()) for row in arrow.to_pylist()]
+        # By column, not as dicts: two outputs may share a name (SELECT 1 AS a, 2 AS a).
+        rows = list(zip(*(column.to_pylist() for column in arrow.columns), strict=True))
         return Result(
             columns=list(arrow.column_names),
             rows=rows,

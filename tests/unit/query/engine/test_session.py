@@ -323,3 +323,9 @@ def test_default_clients_and_database_come_from_settings(endpoint: Settings, lak
     with Session(endpoint) as session:
         assert session.database == DATABASE
         assert session.execute("SELECT count(*) FROM events_parquet").rows == [(len(lake.events),)]
+
+
+def test_outputs_sharing_a_name_are_both_kept(session: Session) -> None:
+    # Trino keeps both columns (issue 14: they collapsed into one).
+    result = session.execute("SELECT 1 AS a, 2 AS a")
+    assert result.columns == ["a", "a"] and result.rows == [(1, 2)]
