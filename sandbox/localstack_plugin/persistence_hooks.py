@@ -177,6 +177,16 @@ class Snapshots:
                 on_restored()
             self._status["restored"] = True
             return
+        timings: dict[str, float] = {}  # where the restore's time went (`up` waits for it all)
+        self._status["restore_seconds"] = timings
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = round(now - clock, 3)
+            clock = now
+
         try:
             removed = persistence.clean_temporary_files(snapshot_dir)
             if removed:
@@ -193,9 +203,11 @@ class Snapshots:
                 default_region=self.settings.region,
                 journal=self.journal.entries(),
             )
+            lap("lake")
             self.services = ServiceSnapshots(snapshot_dir)
             services = self.services.restore()
             report.services = services.services
+            lap("services")
             if services.errors:
                 raise RuntimeError("; ".join(services.errors))
             self._status["restore"] = report.as_dict()
@@ -209,13 +221,16 @@ class Snapshots:
             # recorded and logged by _save, and the journal keeps the changes.
             with contextlib.suppress(Exception):
                 self._save(snapshot_dir)
+            lap("save")
         finally:
             if on_restored is not None:
                 try:
                     on_restored()
                 except Exception:
                     LOG.exception("Restoring the Firehose engines failed")
+                lap("firehose")
             self._status["restored"] = True
+            LOG.info("Sandbox restore took %s s", timings)
         threading.Thread(target=self._periodic, name="sandbox-persist", daemon=True).start()
 
     def final_save(self) -> None:
