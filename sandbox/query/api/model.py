@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.query.api.errors import AthenaError, invalid_request
+from sandbox.query.dialect.ddl import CreateTableAs, parse_ddl
+from sandbox.query.errors import QueryError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "QUEUED",
@@ -118,6 +120,13 @@ _COMMENTS = re.compile(r"^(\s+|--[^\n]*\n?|/\*.*?\*/)+", re.S)
 def statement_kind(sql: str) -> tuple[str, str]:
     """(StatementType, SubstatementType) of ``sql``: DML/SELECT, DDL/SHOW_TABLES, ..."""
     text = _COMMENTS.sub("", sql)
+    if text[:6].upper() == "CREATE":
+        try:
+            # CTAS by its parse: comments may stand between AS and the query (dbt-athena's do).
+            if isinstance(parse_ddl(text), CreateTableAs):
+                return "DML", "CREATE_TABLE_AS_SELECT"
+        except QueryError:
+            pass  # not a statement the parser takes; the patterns below classify it
     for pattern, (kind, sub) in _KINDS:
         match = re.match(pattern, text, re.I | re.S)
         if match:
