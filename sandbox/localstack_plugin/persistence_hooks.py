@@ -9,7 +9,7 @@ the project's ``.sandbox/``; Docker mode: a volume); ``SANDBOX_PERSIST=0`` or no
 turns both off (read once, in :class:`~sandbox.settings.PluginSettings`).
 
 At start: temporary files a crash left are removed, the snapshot is loaded and the journal
-replayed, then a snapshot is saved (which empties the journal); only then does
+replayed, then, if the journal held entries, a snapshot is saved (which empties it); only then does
 ``GET /_sandbox/persistence`` say ``restored``. Snapshots are saved every
 ``SANDBOX_PERSIST_INTERVAL`` seconds and at shutdown; a failed one is logged, shown by the route
 (``last_error``) and, at shutdown, recorded in ``persist/status.json`` for ``sandbox down``.
@@ -218,10 +218,13 @@ class Snapshots:
             self._restore_failed = True
         else:
             # The restored lake in one snapshot, which empties the journal; a failure is
-            # recorded and logged by _save, and the journal keeps the changes.
-            with contextlib.suppress(Exception):
-                self._save(snapshot_dir)
-            lap("save")
+            # recorded and logged by _save, and the journal keeps the changes. With nothing
+            # journaled the snapshot on disk is what was restored: the first periodic save
+            # comes soon enough (this one cost ~1 s of every `make up`).
+            if len(self.journal):
+                with contextlib.suppress(Exception):
+                    self._save(snapshot_dir)
+                lap("save")
         finally:
             if on_restored is not None:
                 try:

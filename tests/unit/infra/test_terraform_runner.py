@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,24 @@ def test_every_tflocal_run_is_logged_and_a_failure_names_the_log(
     assert seen == ["running apply", "Error: bad thing"]
     log = settings.state.terraform_log.read_text()
     assert "tflocal apply" in log and "running apply" in log and "=== exit 3" in log
+
+
+def test_outputs_are_read_from_the_state_as_terraform_output_prints_them(tmp_path: Path) -> None:
+    settings = _configured(tmp_path)
+    runner = terraform.Terraform(settings)
+    settings.state.root.mkdir(parents=True)
+    state = {
+        "version": 4,
+        "outputs": {
+            "bucket_name": {"value": "sandbox-events", "type": "string"},
+            "secret": {"value": "x", "type": "string", "sensitive": True},
+        },
+    }
+    runner.state.write_text(json.dumps(state))
+    assert runner.outputs() == {
+        "bucket_name": {"sensitive": False, "type": "string", "value": "sandbox-events"},
+        "secret": {"sensitive": True, "type": "string", "value": "x"},
+    }
+    runner.state.write_text("{")
+    with pytest.raises(PlatformError, match="unreadable"):
+        runner.outputs()
