@@ -375,7 +375,9 @@ def render_markdown(doc: dict[str, Any]) -> str:
             f"Athena's API on the sandbox's endpoint (boto3): SELECT 1 median "
             f"{_fmt(api.get('select1_ms'), ' ms', 1)} "
             f"(p90 {_fmt(api.get('select1_p90_ms'), ' ms', 1)}, "
-            f"{api.get('select1_runs', '?')} runs; inside the service: "
+            f"{api.get('select1_runs', '?')} runs, polling every "
+            f"{_fmt(api.get('select1_poll_ms'), ' ms', 0)}; the CLI's own client, whose polls "
+            f"back off to 20 ms: {_fmt(api.get('select1_cli_ms'), ' ms', 1)}; inside the service: "
             + (
                 ", ".join(
                     f"{k} {v:.0f} ms" for k, v in (api.get("select1_server_ms") or {}).items()
