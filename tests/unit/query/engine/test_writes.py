@@ -275,3 +275,28 @@ def test_delimited_text_tables_write_and_read_back(writing: Session, lake: Lake,
     )
     rows = writing.execute("SELECT cast(id AS integer), name FROM people ORDER BY 1").rows
     assert rows == [(1, "Doe, Jane"), (2, "")]  # OpenCSVSerde: an empty field is ''
+
+
+def test_ddl_with_partition_projection_is_queried_by_projection(
+    writing: Session, lake: Lake
+) -> None:
+    names = sorted({e["name"] for e in lake.events})
+    days = sorted({e["d"] for e in lake.events})
+    writing.execute(
+        "CREATE EXTERNAL TABLE projected (tstamp timestamp, payload string, payload_md5 string) "
+        "PARTITIONED BY (name string, d string) STORED AS PARQUET "
+        "LOCATION 's3://sandbox-lake/events_raw/parquet/' TBLPROPERTIES ("
+        f"'projection.enabled' = 'true', 'projection.name.type' = 'enum', "
+        f"'projection.name.values' = '{','.join(names)}', 'projection.d.type' = 'enum', "
+        f"'projection.d.values' = '{','.join(days)}')"
+    )
+    rows = writing.execute("SELECT name, count(*) FROM projected GROUP BY name").rows
+    assert dict(rows) == dict(Counter(e["name"] for e in lake.events))
+
+
+def test_a_view_that_reads_itself_is_refused(writing: Session, glue: Any) -> None:
+    columns = [views.ViewColumn("x", "int", "integer")]
+    table = views.view_table_input("loop", "SELECT x FROM loop", DATABASE, columns)
+    glue.create_table(DatabaseName=DATABASE, TableInput=table)
+    with pytest.raises(QueryError, match=r"^VIEW_IS_RECURSIVE"):
+        writing.execute("SELECT * FROM loop")
