@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from sandbox.query.dialect import java_regex
+from sandbox.query.dialect import java_format, java_regex
 from sandbox.query.dialect.udfs import DEFAULT_ERROR, buckets_for
 from sandbox.query.errors import QueryError, UnsupportedError
 
@@ -609,8 +609,19 @@ def _sequence(args: list) -> exp.Expr:
     return call("athena_sequence_pending", *args)
 
 
+def _map_agg(args: list) -> exp.Expr:
+    _nargs("map_agg", args, 2, 2)
+    return call("map_from_entries", call("list", _entry(args[0], args[1])))
+
+
 BUILDERS.update(
     {
+        "FORMAT": lambda args: call("athena_format_pending", *args),
+        "MAP_AGG": _map_agg,
+        "HISTOGRAM": _simple("histogram", "histogram", 1, 1),
+        "BITWISE_AND_AGG": _simple("bitwise_and_agg", "bit_and", 1, 1),
+        "BITWISE_OR_AGG": _simple("bitwise_or_agg", "bit_or", 1, 1),
+        "BITWISE_XOR_AGG": _simple("bitwise_xor_agg", "bit_xor", 1, 1),
         "ARRAY_UNION": _array_union,
         "ARRAY_INTERSECT": _array_intersect,
         "ARRAY_EXCEPT": _array_except,
@@ -626,7 +637,8 @@ ALLOWED = frozenset(
     Select From Join Where Group Having Order Ordered Limit LimitOptions Offset Fetch Column
     Identifier Literal Alias Star Table TableAlias Subquery Union Intersect Except With CTE
     Paren Distinct Exists In Any All Tuple Values Window WindowSpec Filter Lambda Dot Struct
-    PropertyEQ ColumnDef DataType DataTypeParam Interval Var Null Boolean Escape Unnest Cube
+    PropertyEQ ColumnDef DataType DataTypeParam Interval Var Null Boolean Escape Unnest RegrSlope
+    RegrIntercept Cube
     Rollup GroupingSets Grouping Placeholder Lateral Qualify Slice Bracket Within WithinGroup
     Add Sub Mul Div IntDiv Mod Neg And Or Not EQ NEQ GT GTE LT LTE Is Between Like NullSafeEQ
     NullSafeNEQ DPipe Case If Coalesce Nullif Cast TryCast Try AtTimeZone Greatest Least
@@ -675,8 +687,6 @@ def check(tree: exp.Expr) -> None:
             continue
         if type(node).__name__ not in ALLOWED:
             raise UnsupportedError(construct_name(node))
-        if isinstance(node, exp.ArgMax | exp.ArgMin) and node.args.get("count") is not None:
-            raise UnsupportedError("function max_by/min_by with a count")
         if isinstance(node, exp.Unnest) and len(node.expressions) > 1 and node.args.get("offset"):
             raise UnsupportedError("UNNEST of several arrays WITH ORDINALITY")
 
@@ -786,6 +796,101 @@ def _nonzero(node: exp.Expr, divisor: exp.Expr) -> exp.Expr:
     return call("athena_nonzero_in_try" if in_try else "athena_nonzero", divisor.copy())
 
 
+def type_literals(tree: exp.Expr) -> exp.Expr:
+    """``1.5`` is a decimal(2,1) in Trino (and DuckDB), not the double sqlglot assumes: cast
+    it, so the annotation that follows types the arithmetic around it."""
+    for literal in list(tree.find_all(exp.Literal)):
+        text = str(literal.this)
+        if literal.is_string or "." not in text or "e" in text.lower():
+            continue
+        if isinstance(literal.parent, exp.Cast):
+            continue
+        typed = exp.Cast(this=string(text), to=exp.DataType.build(decimal_literal_type(text)))
+        if literal is tree:
+            return typed
+        literal.replace(typed)
+    return tree
+
+
+def _decimal_arithmetic(node: exp.Add | exp.Sub | exp.Mul) -> None:
+    """Trino's (and DuckDB's) result type of decimal +, - and * (functions/decimal.html)."""
+    left, right = _decimal_params(node.this), _decimal_params(node.expression)
+    if (
+        left is None
+        or right is None
+        or not (_is(node.this, T.DECIMAL) or _is(node.expression, T.DECIMAL))
+    ):
+        return
+    (p1, s1), (p2, s2) = left, right
+    if isinstance(node, exp.Mul):
+        precision, scale = p1 + p2, s1 + s2
+    else:
+        scale = max(s1, s2)
+        precision = max(p1 - s1, p2 - s2) + scale + 1
+    node.type = exp.DataType.build(f"DECIMAL({min(precision, 38)},{scale})")
+
+
+def _guard(probe: exp.Expr, duckdb_types: str, construct: str, value: exp.Expr) -> exp.Expr:
+    """``value``, unless ``probe`` turns out at run time to have one of ``duckdb_types`` (a
+    LIKE pattern list), where DuckDB's answer would differ: then NOT_SUPPORTED naming it."""
+    tests = [
+        exp.Like(this=call("typeof", probe.copy()), expression=string(t))
+        for t in duckdb_types.split("|")
+    ]
+    condition: exp.Expr = tests[0]
+    for test in tests[1:]:
+        condition = exp.Or(this=condition, expression=test)
+    message = f"NOT_SUPPORTED: {construct} is not supported by the sandbox"
+    return exp.Case(
+        ifs=[exp.If(this=condition, true=call("error", string(message)))], default=value
+    )
+
+
+def _typed_product(node: exp.Mul) -> exp.Expr:
+    _decimal_arithmetic(node)
+    return node
+
+
+def _round(node: exp.Round) -> exp.Expr:
+    # Trino: round(decimal, d) keeps the decimal's type (2.345 -> 2.350); DuckDB narrows it.
+    if node.args.get("decimals") is not None and _type(node.this) is None:
+        return _guard(node.this, "DECIMAL%", "round of a decimal to digits", node.copy())
+    if node.args.get("decimals") is not None and _is(node.this, T.DECIMAL):
+        kind = _type(node.this)
+        assert kind is not None
+        if _decimal_params(node.this) is None:
+            raise UnsupportedError("round of a decimal of unknown precision")
+        return exp.Cast(this=node.copy(), to=kind.copy())
+    return node
+
+
+def _avg(node: exp.Avg) -> exp.Expr:
+    # Trino: avg(decimal(p, s)) is a decimal(p, s), rounded half up; DuckDB's is a double.
+    if _type(node.this) is None:  # min() has the argument's type, and is an aggregate too
+        return _guard(call("min", node.this.copy()), "DECIMAL%", "avg of a decimal", node.copy())
+    if not _is(node.this, T.DECIMAL):
+        return node
+    params = _decimal_params(node.this)
+    if params is None:
+        raise UnsupportedError("avg of a decimal of unknown precision")
+    precision, scale = params
+    value = node.this
+    quotient = call(
+        "athena_decimal_divide",
+        cast(call("sum", value.copy()), "VARCHAR"),
+        cast(call("count", value.copy()), "VARCHAR"),
+        number(scale),
+    )
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.EQ(this=call("count", value.copy()), expression=number(0)), true=exp.Null()
+            )
+        ],
+        default=cast(quotient, f"DECIMAL({precision},{scale})"),
+    )
+
+
 def _divide(node: exp.Div | exp.Mod) -> exp.Expr:
     left, right = node.this, node.expression
     if _is(left, *_INTEGERS) and _is(right, *_INTEGERS):
@@ -874,12 +979,31 @@ def _cast(node: exp.Cast) -> exp.Expr:
         node.set("to", to)
     if target in (T.CHAR, T.NCHAR):
         raise UnsupportedError("CAST to char(n)")
+    if target in _INTEGERS and (source is None or source.this in _STRINGS):
+        # Trino reads only digits (Long.parseLong): DuckDB also takes '1e3' and ' 12'.
+        digits = call("regexp_full_match", value.copy(), string("[+-]?[0-9]+"))
+        if isinstance(node, exp.TryCast):
+            return exp.Case(ifs=[exp.If(this=digits, true=node.copy())], default=exp.Null())
+        if source is None and _literal_text(value) is None:
+            return node if _type(value) is not None else _strict_integer_unknown(node)
+        # A failing cast, not error(): TRY refuses volatile functions.
+        message = exp.DPipe(
+            this=exp.DPipe(this=string("Cannot cast '"), expression=value.copy(), safe=True),
+            expression=string("' to integer"),
+            safe=True,
+        )
+        return exp.Case(
+            ifs=[exp.If(this=digits, true=node.copy())],
+            default=exp.Cast(this=message, to=to.copy()),
+        )
     if target in _INTEGERS and source is not None and source.this in _FLOATS:
         node.set("this", exp.Round(this=value.copy()))
         return node
     if target == T.BOOLEAN and (source is None or source.this in _STRINGS):
         return call("athena_to_boolean", value.copy())
     if target == T.JSON:
+        if isinstance(value, exp.Null):
+            return node
         if (source is not None and source.this in _STRINGS) or _literal_text(value) is not None:
             return call("to_json", value.copy())
         if source is None and not _is_json(value):
@@ -899,6 +1023,14 @@ def _cast(node: exp.Cast) -> exp.Expr:
             converted = call("strftime", value.copy(), string("%Y-%m-%d %H:%M:%S.%g"))
         elif source is not None and source.this in (T.TIMESTAMPTZ, T.TIME, T.INTERVAL):
             raise UnsupportedError(f"CAST of {source.sql('trino')} to varchar")
+        elif source is None and not isinstance(value, exp.Null):
+            converted = _guard(
+                value,
+                "DOUBLE|FLOAT|TIMESTAMP%|TIME%|INTERVAL|JSON",
+                "CAST to varchar of a double, real, timestamp, time, interval or JSON value the "
+                "sandbox could not type",
+                node.copy(),
+            )
         else:
             converted = node
         size = to.find(exp.DataTypeParam)
@@ -908,6 +1040,10 @@ def _cast(node: exp.Cast) -> exp.Expr:
             return call("substr", converted, number(1), size.this.copy())
         return converted
     return node
+
+
+def _strict_integer_unknown(node: exp.Cast) -> exp.Expr:
+    raise UnsupportedError("CAST to an integer of a value the sandbox could not type")
 
 
 def _subscript(node: exp.Anonymous) -> exp.Expr:
@@ -996,6 +1132,7 @@ def _at_time_zone(node: exp.AtTimeZone) -> exp.Expr:
 
 
 def _date_arithmetic(node: exp.Add | exp.Sub) -> exp.Expr:
+    _decimal_arithmetic(node)
     left, right = node.this, node.expression
     if _is(left, T.DATE) and isinstance(right, exp.Interval):
         unit = right.text("unit").upper()
@@ -1189,6 +1326,9 @@ TYPED: dict[type, Callable[[Any], exp.Expr]] = {
     exp.AtTimeZone: _at_time_zone,
     exp.Add: _date_arithmetic,
     exp.Sub: _date_arithmetic,
+    exp.Round: _round,
+    exp.Mul: _typed_product,
+    exp.Avg: _avg,
     exp.DateAdd: _date_add,
     exp.DPipe: _dpipe,
     exp.Concat: _concat,
@@ -1204,7 +1344,48 @@ TYPED: dict[type, Callable[[Any], exp.Expr]] = {
     exp.Unnest: _unnest,
     exp.Select: _fetch_with_ties,
 }
+
+
+def _format_kind(node: exp.Expr) -> tuple[str, exp.Expr]:
+    """The kind java_format knows a value by, and the value as Java's text of it."""
+    if isinstance(node, exp.Null):
+        return "null", cast(node.copy(), "VARCHAR")
+    kind = _type(node)
+    if kind is None:
+        raise UnsupportedError("format of a value the sandbox could not type")
+    text = cast(node.copy(), "VARCHAR")
+    if kind.this in _INTEGERS:
+        return "integer", text
+    if kind.this == T.DOUBLE:
+        return "double", call("athena_double_text", node.copy())
+    if kind.this == T.DECIMAL:
+        return "decimal", text
+    if kind.this in _STRINGS:
+        return "varchar", node.copy()
+    if kind.this == T.BOOLEAN:
+        return "boolean", text
+    if kind.this == T.DATE:
+        return "date", text
+    if kind.this in (T.TIMESTAMP, T.TIMESTAMP_MS, T.TIMESTAMP_S):
+        return "timestamp", call("strftime", node.copy(), string("%Y-%m-%d %H:%M:%S.%f"))
+    raise UnsupportedError(f"format of a {kind.sql('trino')}")
+
+
+def _format(node: exp.Anonymous) -> exp.Expr:
+    if not node.expressions:
+        raise QueryError("FUNCTION_NOT_FOUND: format takes a pattern and arguments")
+    pattern, *values = node.expressions
+    text = _literal_text(pattern)
+    if text is None:
+        raise UnsupportedError("format with a pattern that is not a string literal")
+    kinds, texts = zip(*[_format_kind(v) for v in values], strict=True) if values else ((), ())
+    java_format.check(text, list(kinds))
+    arguments = cast(exp.Array(expressions=list(texts)), "VARCHAR[]")
+    return call("athena_format", pattern.copy(), string(",".join(kinds)), arguments)
+
+
 _ANONYMOUS_TYPED: dict[str, Callable[[Any], exp.Expr]] = {
+    "athena_format_pending": _format,
     "athena_subscript_pending": _subscript,
     "athena_sequence_pending": _sequence_typed,
 }

@@ -507,6 +507,6 @@ def translate(
         _strip_catalogs(tree, database)
         name_unnamed_columns(tree)
     with contextlib.suppress(OptimizeError, ValueError, KeyError):
-        tree = annotate_types(tree, schema=mapping, dialect="duckdb")
+        tree = annotate_types(functions.type_literals(tree), schema=mapping, dialect="duckdb")
     tree = _fix_typed(tree)
     return tree.sql(dialect="duckdb")

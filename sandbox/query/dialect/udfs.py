@@ -34,7 +34,7 @@ import pyarrow as pa
 from duckdb import sqltypes
 from duckdb.func import ARROW, SPECIAL
 
-from sandbox.query.dialect import java_regex
+from sandbox.query.dialect import java_format, java_regex
 
 VARCHAR = sqltypes.VARCHAR
 BIGINT = sqltypes.BIGINT
@@ -320,6 +320,15 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             "athena_decimal_divide",
             decimal_divide,
             [VARCHAR, VARCHAR, BIGINT],
+            VARCHAR,
+            pa.string(),
+        ),
+        (
+            "athena_format",
+            lambda pattern, kinds, values: java_format.render(
+                pattern, kinds.split(",") if kinds else [], values
+            ),
+            [VARCHAR, VARCHAR, _list(VARCHAR)],
             VARCHAR,
             pa.string(),
         ),

@@ -26,6 +26,12 @@ CASES = [
             ("WITH t(x) AS (VALUES DECIMAL '1.10', DECIMAL '2.20') SELECT sum(x) FROM t", "3.30"),
             (T + "SELECT count_if(x > 2) FROM t", "3"),
             (
+                "WITH t(x) AS (VALUES DECIMAL '1.5', DECIMAL '2.0') SELECT avg(x) FROM t",
+                "1.8",
+            ),
+            ("WITH t(x) AS (VALUES 1.5e0, 2.5e0) SELECT sum(x) FROM t", "4.0"),
+            ("WITH t(x) AS (VALUES 1, 2) SELECT typeof(avg(x)) FROM t", "double"),
+            (
                 T + "SELECT bool_and(x > 0), bool_or(x > 4), every(x > 1) FROM t",
                 [("true", "true", "false")],
             ),
