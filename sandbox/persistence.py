@@ -283,7 +283,7 @@ def _fsync_write(handle: Any, data: bytes) -> None:
     os.fsync(handle.fileno())
 
 
-def _write_durably(path: Path, body: bytes | Iterable[bytes]) -> None:
+def write_durably(path: Path, body: bytes | Iterable[bytes]) -> None:
     """Write ``body`` to ``path`` whole and on disk before the index that names it is replaced:
     a power cut after the index was saved must not leave it pointing at a truncated body. A
     failed write (full disk) leaves no temporary file behind."""
@@ -299,6 +299,9 @@ def _write_durably(path: Path, body: bytes | Iterable[bytes]) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+_write_durably = write_durably  # the name earlier code and tests use
 
 
 def _bucket_region(s3: Any, bucket: dict[str, Any]) -> str:

@@ -26,16 +26,16 @@ state), never a platform with some services silently missing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sandbox.persistence import write_durably
 
 LOG = logging.getLogger(__name__)
 
@@ -176,20 +176,6 @@ def loads(data: bytes) -> Any:
     return _unpickler()(io.BytesIO(data)).load()
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(".tmp")
-    try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 class ServiceSnapshots:
     """Save and restore :data:`SERVICES` under ``<root>/services/``."""
 
@@ -209,7 +195,7 @@ class ServiceSnapshots:
             report.services[service] = _counts(state, len(data))
             if self._digests.get(service) == digest:
                 continue
-            _write_durably(self.folder / f"{service}.pickle", data)
+            write_durably(self.folder / f"{service}.pickle", data)
             self._digests[service] = digest
             report.written += 1
         return report

@@ -79,12 +79,17 @@ def test_an_empty_emulator_forgets_the_stale_terraform_state(
     assert calls == ["start", "forget", "init", "apply", "record"]
 
 
+def _restored_as_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh emulator restores a lake, and terraform/ is what was applied against it."""
+    counts = {"buckets": 1, "objects": 4, "tables": 2, "partitions": 6}
+    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
+    monkeypatch.setattr(Terraform, "up_to_date", lambda self: True)
+
+
 def test_a_restored_state_of_the_same_terraform_is_not_applied_again(
     settings: Settings, calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counts = {"buckets": 2, "objects": 5, "tables": 2, "partitions": 3}
-    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
-    monkeypatch.setattr(Terraform, "up_to_date", lambda self: True)
+    _restored_as_applied(monkeypatch)
     report = lifecycle.up(settings)
     assert calls == ["start"] and report.up_to_date and report.terraform_seconds is None
     calls.clear()
@@ -251,9 +256,7 @@ def test_the_cli_renders_the_up_report(
 def test_the_cli_says_when_there_is_nothing_to_apply(
     tmp_path: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counts = {"buckets": 1, "objects": 4, "tables": 2, "partitions": 6}
-    _emulator(monkeypatch, running=False, restore={"restored": True, "restore": counts})
-    monkeypatch.setattr(Terraform, "up_to_date", lambda self: True)
+    _restored_as_applied(monkeypatch)
     result = CliRunner().invoke(main, ["up"], env={"SANDBOX_STATE_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert "nothing to apply" in result.output.splitlines()[-1]
