@@ -47,6 +47,17 @@ def service() -> Any:
     service.shutdown()
 
 
+@pytest.fixture(autouse=True)
+def plugin(monkeypatch: pytest.MonkeyPatch) -> runtime.PluginRuntime:
+    """A runtime of the test's own, with the Athena service running."""
+    fresh = runtime.PluginRuntime(PluginSettings())
+    monkeypatch.setattr(runtime, "_current", fresh)
+    monkeypatch.setattr(
+        "localstack.services.plugins.SERVICE_PLUGINS.is_running", lambda name: name == "athena"
+    )
+    return fresh
+
+
 def call(
     monkeypatch: pytest.MonkeyPatch,
     provider: FakeProvider | None,
@@ -54,25 +65,21 @@ def call(
     payload: Any,
     headers: dict[str, str | None] | None = None,
 ) -> tuple[HandlerChain, RequestContext, Response]:
-    all_headers: dict[str, str | None] = {
+    """The short path's answer to one request (``provider`` the runtime's Athena)."""
+    runtime.current().athena = provider  # type: ignore[assignment]
+    sent = {
         "X-Amz-Target": f"AmazonAthena.{operation}",
         "Content-Type": "application/x-amz-json-1.1",
         "Authorization": AUTH,
         **(headers or {}),
     }
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    request = Request(
-        "POST", "/", headers={k: v for k, v in all_headers.items() if v is not None}, body=body
+    context = RequestContext(
+        request=Request(
+            "POST", "/", headers={k: v for k, v in sent.items() if v is not None}, body=body
+        )
     )
-    context = RequestContext(request=request)
-    chain = HandlerChain([], [], [], [])
-    response = Response()
-    plugin = runtime.PluginRuntime(PluginSettings())
-    plugin.athena = provider  # type: ignore[assignment]
-    monkeypatch.setattr(runtime, "_current", plugin)
-    monkeypatch.setattr(
-        "localstack.services.plugins.SERVICE_PLUGINS.is_running", lambda name: name == "athena"
-    )
+    chain, response = HandlerChain([], [], [], []), Response()
     athena_fast_path.handle(chain, context, response)
     return chain, context, response
 
@@ -115,7 +122,7 @@ def test_every_page_is_byte_for_byte_what_the_serialiser_writes(monkeypatch, ser
     assert pages == 3  # 2,500 rows and the header
     assert provider.asked[0] == ("000000000000", "eu-west-1")
     counters = runtime.current().fast_path_counters
-    assert counters["athena:handled:GetQueryResults"] == 1
+    assert counters["athena:handled:GetQueryResults"] == pages
 
 
 def test_a_page_the_json_shortcut_cannot_prove_goes_through_the_serialiser(monkeypatch, service):
