@@ -1,35 +1,37 @@
 """Athena SQL in, DuckDB SQL out: sqlglot's Trino dialect plus the fixes this sandbox needs.
 
-Owns the translation of one Athena (engine v3, Trino) statement to DuckDB, and the DuckDB macros
-the translated SQL calls (:data:`MACROS`, created on every connection, next to the date-pattern
-UDFs ``duck.connect`` registers). sqlglot does most of the work; this module fixes, in one
-place, the functions people use on this data where sqlglot is wrong or silent:
+Owns the translation of one Athena (engine v3, Trino) statement to DuckDB: parsing (one
+statement, a query; DuckDB's file, URL and engine functions refused), the allow-list check and
+the rewrites of :mod:`sandbox.query.dialect.functions` (Trino's semantics where DuckDB differs;
+every construct passed to DuckDB is one whose semantics the conformance suite ``tests/sql``
+checks), table names bound to the Glue views, and the DuckDB macros the translated SQL calls
+(:data:`MACROS`, created on every connection by ``duck.prepare_sql``, next to the UDFs of
+``datetime_formats`` and ``udfs``). Fixed here, besides ``functions``:
 
 ==========================  ==================================================================
 ``json_extract_scalar``     NULL for arrays/objects and for malformed JSON (DuckDB's ``->>``
                             returns the array's text or fails); ``$["key"]`` paths
 ``json_extract``            NULL for malformed JSON; ``$["key"]`` paths
-``date_parse``              MySQL specifiers converted here; ``%D %U %u %V %w %X %x`` refused
+``date_parse``              MySQL specifiers converted here; ``%D %U %u %V %w %X %x`` and
+                            ``%y`` (Trino's two-digit years are 2000-2099) refused
 ``date_format``             same conversion; ``%v`` (ISO week) fixed
-``from_iso8601_timestamp``  a TIMESTAMP WITH TIME ZONE (kept from sqlglot, tested)
 ``to_iso8601``              missing in DuckDB: a macro, date / timestamp / timestamptz forms
 ``parse_datetime``          Joda pattern converted (sqlglot passes it through unconverted), or
                             a Python UDF where DuckDB has no equivalent (``datetime_formats``)
 ``format_datetime``         same (missing in DuckDB)
-``approx_distinct``         mapped to ``approx_count_distinct``; the max-error argument dropped
 ``date_trunc``              on a DATE returns a DATE (DuckDB returns a TIMESTAMP)
-``from_unixtime``           a TIMESTAMP WITH TIME ZONE (kept from sqlglot, tested)
-``element_at``              NULL when out of range (kept from sqlglot, tested)
-``regexp_extract``          NULL when nothing matches (DuckDB returns '')
 ``date_diff``               counts whole units elapsed (DuckDB's ``date_diff`` counts boundaries)
-``a / b``                   integer division for integer operands (typed from the Glue schema)
+``DECIMAL '1.23456'``       a decimal(6,5), its digits as written (sqlglot: DuckDB's (18,3))
+``a[i]``, ``m[k]``          one subscript, array or map once typed, failing out of range
+standalone ``VALUES``       ``SELECT *`` over it, columns ``_col0``...
+``WITH t(a, b) AS``         the names put on the query's outputs (sqlglot's qualifier drops them)
 unnamed columns             named ``_col0``, ``_col1``, ... as Athena names them
 ==========================  ==================================================================
 
-An unsupported construct raises :class:`~sandbox.query.errors.UnsupportedError` naming it.
-Not reproduced: Athena's millisecond precision of timestamps (DuckDB keeps microseconds), the
-time zone carried by a TIMESTAMP WITH TIME ZONE (values are instants shown in UTC), Java regex
-features RE2 lacks (DuckDB reports an error), and Trino's formatting of doubles cast to VARCHAR.
+An unsupported construct raises :class:`~sandbox.query.errors.UnsupportedError` naming it; an
+unknown function FUNCTION_NOT_FOUND, as Athena. Not reproduced: Athena's millisecond precision
+of timestamps (DuckDB keeps microseconds), the time zone carried by a TIMESTAMP WITH TIME ZONE
+(values are instants shown in UTC: constructs that would carry another zone are refused).
 """
 
 from __future__ import annotations
