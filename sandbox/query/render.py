@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
@@ -79,8 +79,10 @@ def rich_table(
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, timedelta):  # an interval: no JSON type of its own
+        return str(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, bytes):

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 
 from sandbox.query.engine.session import Result
-from sandbox.query.render import human_bytes, print_result, summary, usd
+from sandbox.query.render import human_bytes, print_result, summary, to_jsonable, usd
 
 
 def test_human_bytes_like_the_aws_cli() -> None:
@@ -62,3 +62,9 @@ def test_json_document() -> None:
 
 def test_ddl_is_not_billed() -> None:
     assert "not billed" in summary(Result(["partition"], [], statement_type="DDL"))
+
+
+def test_times_and_intervals_are_json() -> None:
+    # issue 14: `SELECT time '01:00' + interval '3' hour` ended in a traceback with --format json
+    values = [dt.time(4, 0), dt.timedelta(hours=2)]
+    assert json.dumps(to_jsonable(values)) == '["04:00:00", "2:00:00"]'
