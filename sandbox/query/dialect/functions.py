@@ -1133,22 +1133,24 @@ def _at_time_zone(node: exp.AtTimeZone) -> exp.Expr:
 
 def _date_arithmetic(node: exp.Add | exp.Sub) -> exp.Expr:
     _decimal_arithmetic(node)
-    left, right = node.this, node.expression
-    if _is(left, T.DATE) and isinstance(right, exp.Interval):
-        unit = right.text("unit").upper()
-        if unit not in _DATE_UNITS:
-            raise UnsupportedError(f"date arithmetic with an interval in {unit.lower()}s")
-        return cast(node.copy(), "DATE")
+    right = node.expression
+    if _is(node.this, T.DATE) and isinstance(right, exp.Interval):
+        return _still_a_date(node, right.text("unit"), "date arithmetic with an interval in")
     return node
 
 
 def _date_add(node: exp.DateAdd) -> exp.Expr:
     if _is(node.this, T.DATE):
-        unit = node.text("unit").upper()
-        if unit not in _DATE_UNITS:
-            raise UnsupportedError(f"date_add of {unit.lower()}s to a date")
-        return cast(node.copy(), "DATE")
+        return _still_a_date(node, node.text("unit"), "date_add to a date of")
     return node
+
+
+def _still_a_date(node: exp.Expr, unit: str, what: str) -> exp.Expr:
+    """Trino: a date plus days, weeks, months, quarters or years is a date (DuckDB: a
+    timestamp); plus hours and smaller it fails."""
+    if unit.upper() not in _DATE_UNITS:
+        raise UnsupportedError(f"{what} {unit.lower()}s")
+    return cast(node.copy(), "DATE")
 
 
 def _dpipe(node: exp.DPipe) -> exp.Expr:

@@ -121,10 +121,9 @@ def java_double_text(value: float) -> str:
     """Java's ``Double.toString`` (Trino's CAST(double AS varchar))."""
     if math.isnan(value):
         return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1, value) < 0 else "0.0"
+    if math.isinf(value) or value == 0:  # signed: -Infinity, -0.0
+        sign = "-" if math.copysign(1, value) < 0 else ""
+        return sign + ("Infinity" if math.isinf(value) else "0.0")
     if 1e-3 <= abs(value) < 1e7:  # Python's repr is positional here, as Java's
         return repr(value)
     digits = len(Decimal(repr(value)).normalize().as_tuple().digits)
