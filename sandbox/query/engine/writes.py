@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+from botocore.exceptions import ClientError
 
 from sandbox.core import gluetypes as gt
 from sandbox.core.gluetypes import GlueType
@@ -388,7 +389,15 @@ class Writer:
 
     def run(self, statement: ddl.Statement) -> Outcome:
         handler = getattr(self, "_" + type(statement).__name__.lower())
-        result: Outcome = handler(statement)
+        try:
+            result: Outcome = handler(statement)
+        except ClientError as exc:
+            # Glue or S3 refused a write (a name Glue rejects, a missing bucket...): the query
+            # fails with the service's words, as Athena's metastore errors carry them.
+            error = exc.response.get("Error", {})
+            raise QueryError(
+                f"HIVE_METASTORE_ERROR: {error.get('Code', 'Error')}: {error.get('Message', exc)}"
+            ) from exc
         return result
 
     def _db(self, ref: TableRef) -> str:

@@ -300,3 +300,11 @@ def test_a_view_that_reads_itself_is_refused(writing: Session, glue: Any) -> Non
     glue.create_table(DatabaseName=DATABASE, TableInput=table)
     with pytest.raises(QueryError, match=r"^VIEW_IS_RECURSIVE"):
         writing.execute("SELECT * FROM loop")
+
+
+def test_a_write_glue_or_s3_refuses_fails_the_query(writing: Session, lake: Lake) -> None:
+    with pytest.raises(QueryError, match=r"^HIVE_METASTORE_ERROR: NoSuchBucket"):
+        writing.execute(
+            "CREATE TABLE nowhere WITH (external_location = 's3://no-such-bucket/x/') "
+            "AS SELECT 1 AS x"
+        )
