@@ -3,10 +3,12 @@
 Owns the model of a Glue table (:class:`Table`: columns, partition keys, location, SerDe,
 properties) built from ``GetTable`` responses, and a thin adapter (:class:`Catalog`) over a boto3
 Glue client for the calls Athena makes: GetDatabases, GetTables, GetTable, GetPartitions,
-BatchCreatePartition and BatchDeletePartition.
+BatchCreatePartition and BatchDeletePartition, and for its DDL: CreateDatabase, DeleteDatabase,
+CreateTable, UpdateTable and DeleteTable, with Athena's errors for existing and missing names.
 
-Not reproduced: Lake Formation permissions, table versions, Glue views, and Iceberg/Hudi/Delta
-table formats (tables whose ``table_type`` says so are refused by the readers).
+Not reproduced: Lake Formation permissions, table versions, Glue Data Catalog (multi-dialect)
+views, and Iceberg/Hudi/Delta table formats (tables whose ``table_type`` says so are refused by
+the readers).
 """
 
 from __future__ import annotations

@@ -4,13 +4,16 @@ Owns the recognition of ``MSCK REPAIR TABLE t``, ``ALTER TABLE t ADD [IF NOT EXI
 (k='v', ...) [LOCATION '...'] ...``, ``ALTER TABLE t DROP [IF EXISTS] PARTITION (...), ...``,
 ``SHOW PARTITIONS t``, ``SHOW TABLES [IN db] ['regex']``, ``SHOW DATABASES|SCHEMAS [LIKE
 'regex']``, ``SHOW COLUMNS {IN|FROM} t [{IN|FROM} db]`` and ``DESCRIBE [EXTENDED|FORMATTED] t``.
-Anything else that is not a query but a statement Athena knows (CREATE, DROP, INSERT, CTAS,
-UNLOAD, EXPLAIN, ...) raises :class:`~sandbox.query.errors.UnsupportedError` naming it; DuckDB's
-own statements (SET, PRAGMA, COPY, ATTACH, INSTALL, LOAD, EXPORT, CREATE SECRET, ...) are not
-Athena SQL and fail as Athena fails them, with a SYNTAX_ERROR naming the statement.
+The write and catalogue statements (CTAS, INSERT INTO, UNLOAD, CREATE/DROP DATABASE|TABLE|VIEW,
+ALTER TABLE ... COLUMNS|SET, SHOW VIEWS, SHOW CREATE TABLE|VIEW) are parsed by
+:mod:`sandbox.query.dialect.ddl`, asked first; any other statement Athena knows (EXPLAIN,
+MERGE, UPDATE, DELETE, ...) raises :class:`~sandbox.query.errors.UnsupportedError` naming it.
+DuckDB's own statements (SET, PRAGMA, COPY, ATTACH, INSTALL, LOAD, EXPORT, CREATE SECRET, ...)
+are not Athena SQL and fail as Athena fails them, with a SYNTAX_ERROR naming the statement.
+Table names may carry the ``awsdatacatalog`` catalog (``"awsdatacatalog"."db"."t"``).
 
-Not reproduced: ``DESCRIBE t PARTITION (...)`` and column arguments, ``SHOW CREATE TABLE``,
-``SHOW TBLPROPERTIES``, ``ALTER TABLE ... SET LOCATION``/``RENAME PARTITION``.
+Not reproduced: ``DESCRIBE t PARTITION (...)`` and column arguments, ``SHOW TBLPROPERTIES``,
+``ALTER TABLE ... RENAME PARTITION``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """The Athena stand-in: one statement in, a result with bytes scanned and cost out.
 
-Owns the orchestration for a statement: utility statements (partition DDL, SHOW, DESCRIBE) go
-to Glue through :mod:`~sandbox.query.catalog.partitions`; queries are parsed, each Glue table
-they read becomes a DuckDB view over exactly the files its (pruned) partitions hold, the SQL is
-translated, run, and charged for the bytes DuckDB fetched from S3.
+Owns the orchestration for a statement: write and catalogue statements (CTAS, INSERT INTO,
+UNLOAD, DDL, views) go to :mod:`~sandbox.query.engine.writes`, which runs their queries here;
+utility statements (partition DDL, SHOW, DESCRIBE) go to Glue through
+:mod:`~sandbox.query.catalog.partitions`; queries are parsed, each Glue table they read becomes
+a DuckDB view over exactly the files its (pruned) partitions hold, each Athena view a DuckDB view
+of its own translated SQL (views over views, up to 16 deep), the SQL is translated, run, and
+charged for the bytes DuckDB fetched from S3.
 
 Not reproduced: query queueing, workgroup settings (bytes-scanned cutoffs, result encryption),
 result files in the results bucket, query result reuse, ``information_schema``, and federated
