@@ -91,7 +91,13 @@ class Trimmer:
         self._baseline = after
         self.trims += 1
         self.released += max(before - after, 0)
-        LOG.debug("malloc_trim: RSS %d -> %d MB", before >> 20, after >> 20)
+        LOG.info(
+            "malloc_trim gave back %d MB (RSS %d -> %d MB, %.0f ms)",
+            max(before - after, 0) >> 20,
+            before >> 20,
+            after >> 20,
+            (time.perf_counter() - started) * 1000,
+        )
         return max(before - after, 0)
 
     def stats(self) -> dict[str, Any]:
