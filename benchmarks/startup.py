@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -149,7 +148,6 @@ def startup(
                 ingest = _after_ingest(loop_settings, records, concurrency)
         finally:
             _cli(loop_settings, "down")
-        shutil.rmtree(loop_settings.state_dir, ignore_errors=True)
         echo(
             f"  startup round {run + 1}/{runs}: healthy plain "
             f"{plain_runs[-1]['healthy_seconds']:.1f}s / sandbox "
@@ -159,9 +157,6 @@ def startup(
             f"{loops[-1]['up_empty_seconds']:.1f}s, down {loops[-1]['down_seconds']:.1f}s, "
             f"up (restored) {loops[-1]['up_restored_seconds']:.1f}s"
         )
-
-    for settings in (plain, sandbox):
-        shutil.rmtree(settings.state_dir, ignore_errors=True)
 
     def med(rows: list[dict[str, Any]], key: str) -> float | None:
         return median(r.get(key) for r in rows)
