@@ -4,14 +4,18 @@ The query stage's one renderer: one statement's result (``print_result``), ``san
 (``AnalysisPrinter``) and ``make stats`` (``render_stats``). Owns the formatting of values and
 the one-line scan summary printed under each result (data scanned, what Athena would bill, time,
 engine). In CSV mode only the rows go to stdout and the summary goes to stderr, so the output
-can be piped.
+can be piped. Tables are as wide as the terminal when there is one, ``COLUMNS`` wide when that is
+set, and otherwise (piped, CI logs) as wide as their content: cells are never wrapped mid-word
+to fit an 80-column default nobody chose (:func:`make_console`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
@@ -28,6 +32,26 @@ if TYPE_CHECKING:
     from sandbox.query.analysis.stats import StatsReport
 
 FORMATS = ("table", "csv", "json")
+# Width of a console that is neither a terminal nor given COLUMNS: wide enough for any table.
+UNBOUNDED_WIDTH = 100_000
+
+
+def output_width(stream: IO[str], environ: Mapping[str, str] = os.environ) -> int | None:
+    """The width to render for on ``stream``: None for a terminal (rich asks it), ``COLUMNS``
+    when set, else :data:`UNBOUNDED_WIDTH` (no wrapping)."""
+    columns = environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        return None
+    return UNBOUNDED_WIDTH
+
+
+def make_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
+    """A console for results on stdout (or stderr), sized by :func:`output_width`."""
+    stream = file or (sys.stderr if stderr else sys.stdout)
+    return Console(file=file, stderr=stderr, width=output_width(stream))
 
 
 def cell(value: Any) -> str:
@@ -125,8 +149,8 @@ def print_result(
     prices: Prices = DEFAULT_PRICES,
 ) -> None:
     """Print one result in ``fmt``; warnings and (in CSV mode) the summary go to stderr."""
-    console = console or Console()
-    err_console = err_console or Console(stderr=True)
+    console = console or make_console()
+    err_console = err_console or make_console(stderr=True)
     for warning in result.warnings:
         err_console.print(f"warning: {warning}", style="yellow", highlight=False)
     if fmt == "json":
@@ -152,7 +176,7 @@ class AnalysisPrinter:
     ) -> None:
         self.fmt = fmt
         self.prices = prices
-        self.console = console or Console()
+        self.console = console or make_console()
         self._warned: set[str] = set()
 
     def repaired(self, added: dict[str, int]) -> None:
@@ -216,7 +240,7 @@ def render_stats(
     report: StatsReport, fmt: str = "table", *, console: Console | None = None
 ) -> None:
     """``make stats``: the bucket summary per prefix and the monthly cost table, in ``fmt``."""
-    console = console or Console()
+    console = console or make_console()
     if fmt == "json":
         document = {
             "bucket": report.bucket,
