@@ -638,7 +638,7 @@ ALLOWED = frozenset(
     Identifier Literal Alias Star Table TableAlias Subquery Union Intersect Except With CTE
     Paren Distinct Exists In Any All Tuple Values Window WindowSpec Filter Lambda Dot Struct
     PropertyEQ ColumnDef DataType DataTypeParam Interval Var Null Boolean Escape Unnest RegrSlope
-    RegrIntercept Cube
+    RegrIntercept Uuid Date Rand Cube
     Rollup GroupingSets Grouping Placeholder Lateral Qualify Slice Bracket Within WithinGroup
     Add Sub Mul Div IntDiv Mod Neg And Or Not EQ NEQ GT GTE LT LTE Is Between Like NullSafeEQ
     NullSafeNEQ DPipe Case If Coalesce Nullif Cast TryCast Try AtTimeZone Greatest Least
@@ -687,6 +687,8 @@ def check(tree: exp.Expr) -> None:
             continue
         if type(node).__name__ not in ALLOWED:
             raise UnsupportedError(construct_name(node))
+        if isinstance(node, exp.Rand) and node.this is not None:  # sqlglot drops the bound
+            raise UnsupportedError("function random with a bound")
         if isinstance(node, exp.Unnest) and len(node.expressions) > 1 and node.args.get("offset"):
             raise UnsupportedError("UNNEST of several arrays WITH ORDINALITY")
 
@@ -698,7 +700,7 @@ TRINO_FUNCTIONS = frozenset(
     all_keys_match any_keys_match any_values_match approx_most_frequent approx_set
     array_histogram at_timezone bar beta_cdf bing_tile bing_tile_at bing_tile_coordinates
     bing_tile_polygon bing_tile_quadkey bing_tile_zoom_level bing_tiles_around bitwise_and_agg
-    bitwise_left_shift bitwise_or_agg bitwise_right_shift bitwise_right_shift_arithmetic
+    bit_count bitwise_left_shift bitwise_or_agg bitwise_right_shift bitwise_right_shift_arithmetic
     bitwise_xor_agg bool_and bool_or checksum classify color combinations contains_sequence
     convex_hull_agg cosine_distance cosine_similarity crc32 current_catalog current_groups
     current_schema current_user date_format date_parse day_of_week day_of_year dow doy e

@@ -8,6 +8,10 @@ LOGICAL = "https://trino.io/docs/current/functions/logical.html"
 
 CASES = [
     *table(
+        "https://trino.io/docs/current/functions/uuid.html",
+        [("typeof(uuid())", "uuid"), ("uuid() = uuid()", "false")],
+    ),
+    *table(
         CONDITIONAL,
         [
             ("IF(1 > 0, 'yes', 'no')", "yes"),
