@@ -1259,6 +1259,12 @@ def _sequence_typed(node: exp.Anonymous) -> exp.Expr:
 
 
 def _map_equality(node: exp.EQ | exp.NEQ) -> exp.Expr:
+    left_json, right_json = _is_json(node.this), _is_json(node.expression)
+    if left_json != right_json:
+        other = node.expression if left_json else node.this
+        if _is(other, *_STRINGS) or _literal_text(other) is not None:
+            # Trino has no json = varchar (DuckDB compares the texts).
+            raise QueryError("TYPE_MISMATCH: Cannot apply operator: json = varchar")
     if _is(node.this, T.MAP) or _is(node.expression, T.MAP):
 
         def entries(side: exp.Expr) -> exp.Expr:
