@@ -513,12 +513,6 @@ def _concat_ws(args: list) -> exp.Expr:
     return exp.ConcatWs(expressions=args)
 
 
-def _normalize(args: list) -> exp.Expr:
-    if len(args) != 1:
-        raise UnsupportedError("function normalize with a form")
-    return call("nfc_normalize", args[0])
-
-
 BUILDERS: dict[str, Callable[[list], exp.Expr]] = {
     "REGEXP_LIKE": _regexp_like,
     "REGEXP_EXTRACT": _regexp_extract,
@@ -547,7 +541,6 @@ BUILDERS: dict[str, Callable[[list], exp.Expr]] = {
     "STRPOS": _strpos,
     "CODEPOINT": _simple("codepoint", "unicode", 1, 1),
     "HAMMING_DISTANCE": _simple("hamming_distance", "hamming", 2, 2),
-    "NORMALIZE": _normalize,
     "CONCAT_WS": _concat_ws,
     "ANY_MATCH": _array_lambda("any_match", "athena_any_match"),
     "ALL_MATCH": _array_lambda("all_match", "athena_all_match"),
@@ -638,7 +631,7 @@ ALLOWED = frozenset(
     Identifier Literal Alias Star Table TableAlias Subquery Union Intersect Except With CTE
     Paren Distinct Exists In Any All Tuple Values Window WindowSpec Filter Lambda Dot Struct
     PropertyEQ ColumnDef DataType DataTypeParam Interval Var Null Boolean Escape Unnest RegrSlope
-    RegrIntercept Uuid Date Rand Cube
+    RegrIntercept Uuid Date Rand Normalize Cube
     Rollup GroupingSets Grouping Placeholder Lateral Qualify Slice Bracket Within WithinGroup
     Add Sub Mul Div IntDiv Mod Neg And Or Not EQ NEQ GT GTE LT LTE Is Between Like NullSafeEQ
     NullSafeNEQ DPipe Case If Coalesce Nullif Cast TryCast Try AtTimeZone Greatest Least
@@ -1222,6 +1215,13 @@ def _cardinality(node: exp.ArraySize) -> exp.Expr:
     raise UnsupportedError("cardinality of a value the sandbox could not type")
 
 
+def _normalize(node: exp.Normalize) -> exp.Expr:
+    form = node.args.get("form")
+    if form and form.name.upper() != "NFC":
+        raise UnsupportedError(f"function normalize to {form.name.upper()}")
+    return call("nfc_normalize", node.this.copy())
+
+
 def _sign(node: exp.Sign) -> exp.Expr:
     if _is(node.this, *_FLOATS):
         return cast(node.copy(), "DOUBLE")
@@ -1346,6 +1346,7 @@ TYPED: dict[type, Callable[[Any], exp.Expr]] = {
     exp.Reverse: _reverse,
     exp.Length: _length,
     exp.Sign: _sign,
+    exp.Normalize: _normalize,
     exp.ArraySize: _cardinality,
     exp.Substring: _substring,
     exp.EQ: _map_equality,

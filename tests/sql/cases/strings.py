@@ -77,6 +77,7 @@ CASES = [
             ("to_utf8('abc')", "61 62 63"),
             ("from_utf8(to_utf8('abc'))", "abc"),
             ("normalize('abc')", "abc"),
+            ("length(normalize('é'))", "1"),  # e and U+0301 (a combining accent): NFC makes one
             ("upper(NULL)", None),
             ("format('%s%%', 123)", "123%"),
             ("format('%.5f', pi())", "3.14159"),
