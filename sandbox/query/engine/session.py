@@ -16,6 +16,7 @@ the settings point anywhere else.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -285,7 +286,7 @@ class Session:
             arrow, scan = self._run(duck_sql)
         except duckdb.Error as exc:
             if _CONCATENATED not in str(exc) or not json_views:
-                raise QueryError(_one_line(exc)) from exc
+                raise _engine_error(exc) from exc
             if self.undelimited_json == "error":
                 raise QueryError(_concatenated_message(json_views)) from exc
             warnings.append(_concatenated_message(json_views) + "; read every record instead")
@@ -295,7 +296,7 @@ class Session:
             try:
                 arrow, scan = self._run(duck_sql)
             except duckdb.Error as retry_exc:
-                raise QueryError(_one_line(retry_exc)) from retry_exc
+                raise _engine_error(retry_exc) from retry_exc
         return arrow, scan, duck_sql, warnings
 
     def _writes(self, statement: Statement) -> Result:
@@ -331,6 +332,14 @@ class Session:
         self._column_types = [str(d[1]) for d in cursor.description or []]
         arrow = cursor.to_arrow_table()
         return arrow, duck.scan_from_log(duck.http_log(con))
+
+
+def _engine_error(exc: BaseException) -> QueryError:
+    """DuckDB's error as the query's; a refusal the translated SQL raises at run time (a value
+    the sandbox cannot answer for, see dialect.functions) as the UnsupportedError it is."""
+    text = _one_line(exc)
+    refused = re.search(r"NOT_SUPPORTED: (.*) is not supported by the sandbox", text)
+    return UnsupportedError(refused.group(1)) if refused else QueryError(text)
 
 
 def _one_line(exc: BaseException) -> str:

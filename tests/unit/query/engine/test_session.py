@@ -329,3 +329,9 @@ def test_outputs_sharing_a_name_are_both_kept(session: Session) -> None:
     # Trino keeps both columns (issue 14: they collapsed into one).
     result = session.execute("SELECT 1 AS a, 2 AS a")
     assert result.columns == ["a", "a"] and result.rows == [(1, 2)]
+
+
+def test_refusals_at_run_time_are_unsupported(session: Session) -> None:
+    # The value decides (an ISO 8601 text with an offset needs a zone the sandbox cannot hold).
+    with pytest.raises(UnsupportedError, match="from_iso8601_timestamp of a text with a UTC"):
+        session.execute("SELECT from_iso8601_timestamp('2020-05-11T11:15:05+01:00')")
