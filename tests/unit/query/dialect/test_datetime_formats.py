@@ -6,7 +6,7 @@ import datetime as dt
 
 import duckdb
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sandbox.core import javatime
@@ -178,7 +178,11 @@ def test_fast_path_and_udf_give_the_same_text(
     pattern = " ".join(vocabulary[i % len(vocabulary)] for i in picks)
     if not joda and pattern.count("[") != pattern.count("]"):
         pattern = pattern.replace("[", "").replace("]", "")
-    codes = duckdb_codes(pattern, joda=joda)
+    try:
+        codes = duckdb_codes(pattern, joda=joda)
+    except javatime.PatternError:  # "] [": balanced, but Java rejects it too
+        assume(False)
+        return
     flavour = "joda" if joda else "java"
     value = moment.replace(tzinfo=dt.UTC)
     if codes is None:  # only a pattern that prints nothing, which DuckDB cannot express
