@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -70,14 +69,7 @@ def apply_platform_copy(
 
 def run_cli(handle: SandboxHandle, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the ``sandbox`` command line as a user would, against ``handle``'s platform."""
-    return subprocess.run(
-        [sys.executable, "-m", "sandbox.cli", *args],
-        env=handle.env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return handle.cli(*args, timeout=timeout)
 
 
 @dataclass

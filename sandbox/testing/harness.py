@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,10 @@ class Sandbox:
         )
         return env
 
+    def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        """Run the ``sandbox`` command line against this sandbox (see :func:`run_cli`)."""
+        return run_cli(self.env(), *args, timeout=timeout)
+
     def require_outputs(self) -> Outputs:
         if self.outputs is None:
             raise OutputsMissingError(
@@ -127,6 +132,19 @@ class Sandbox:
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def run_cli(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``sandbox ARGS`` (this environment's) as a user would, in ``env``; its exit status
+    and output, captured as text (not checked)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def start(

@@ -116,28 +116,18 @@ def sandbox_client(aws_sandbox: Sandbox) -> Callable[..., Any]:
     return aws_sandbox.client
 
 
-@pytest.fixture(scope="session")
-def s3_client(aws_sandbox: Sandbox) -> Any:
-    """boto3's S3 client on the sandbox."""
-    return aws_sandbox.client("s3")
+def _client_fixture(service: str) -> Any:
+    def client(aws_sandbox: Sandbox) -> Any:
+        return aws_sandbox.client(service)
+
+    client.__doc__ = f"boto3's {service} client on the sandbox."
+    return pytest.fixture(scope="session", name=f"{service}_client")(client)
 
 
-@pytest.fixture(scope="session")
-def firehose_client(aws_sandbox: Sandbox) -> Any:
-    """boto3's Firehose client on the sandbox."""
-    return aws_sandbox.client("firehose")
-
-
-@pytest.fixture(scope="session")
-def glue_client(aws_sandbox: Sandbox) -> Any:
-    """boto3's Glue client on the sandbox."""
-    return aws_sandbox.client("glue")
-
-
-@pytest.fixture(scope="session")
-def athena_client(aws_sandbox: Sandbox) -> Any:
-    """boto3's Athena client on the sandbox."""
-    return aws_sandbox.client("athena")
+s3_client = _client_fixture("s3")
+firehose_client = _client_fixture("firehose")
+glue_client = _client_fixture("glue")
+athena_client = _client_fixture("athena")
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -29,6 +28,7 @@ import pytest
 
 from sandbox.infra import localstack
 from sandbox.settings import Settings
+from sandbox.testing import harness
 from tests.docker.steps import STEP_SECONDS
 from tests.integration import lake
 
@@ -46,14 +46,7 @@ class Flow:
 
     def cli(self, step: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
         started = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, "-m", "sandbox.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        proc = harness.run_cli(self.env, *args, timeout=timeout)
         self.seconds[step] = round(time.monotonic() - started, 1)
         assert proc.returncode == 0, (
             f"`sandbox {' '.join(args)}` failed:\n{proc.stdout}\n{proc.stderr}"

@@ -43,6 +43,12 @@ class FakeDocker:
 ENGINE = {"docker info": (0, "20.10.24")}
 
 
+@pytest.fixture
+def quiet_docker(monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
+    """A docker that answers every command with success and no output."""
+    return FakeDocker({}, {"docker"}).install(monkeypatch)
+
+
 def test_compose_v2_is_docker_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     FakeDocker({**ENGINE, "docker compose version": (0, "2.26.1")}, {"docker"}).install(monkeypatch)
     assert localstack.docker_problem() is None
@@ -126,10 +132,8 @@ def test_a_failed_docker_up_leaves_no_mode_and_keeps_the_log(
         assert kwargs["env"]["COMPOSE_PROJECT_NAME"] == localstack.compose_project(settings)
 
 
-def test_logs_read_this_state_folders_project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = FakeDocker({}, {"docker"}).install(monkeypatch)
+def test_logs_read_this_state_folders_project(tmp_path: Path, quiet_docker: FakeDocker) -> None:
+    fake = quiet_docker
     settings = Settings(state_dir=tmp_path)
     localstack.docker_logs(settings, 7)
     (args, kwargs), *_ = fake.calls
@@ -138,9 +142,9 @@ def test_logs_read_this_state_folders_project(
 
 
 def test_files_already_the_owners_need_no_hand_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, quiet_docker: FakeDocker
 ) -> None:
-    fake = FakeDocker({}, {"docker"}).install(monkeypatch)
+    fake = quiet_docker
     settings = Settings(state_dir=tmp_path)
     assert localstack.give_back_state(settings) is False  # no docker/ folder yet
     (settings.state.docker_dir / "persist").mkdir(parents=True)
@@ -150,9 +154,9 @@ def test_files_already_the_owners_need_no_hand_back(
 
 
 def test_foreign_files_are_chowned_to_the_state_folders_owner(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, quiet_docker: FakeDocker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = FakeDocker({}, {"docker"}).install(monkeypatch)
+    fake = quiet_docker
     settings = Settings(state_dir=tmp_path)
     settings.state.docker_dir.mkdir()
     monkeypatch.setattr(localstack, "_foreign_owned", lambda folder, owner: True)
