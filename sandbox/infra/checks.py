@@ -33,12 +33,13 @@ def _version(args: list[str]) -> str | None:
 
 def run_checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
-    docker = localstack.docker_engine_available()
+    problem = localstack.docker_problem()
+    docker = problem is None
     checks.append(
         Check(
-            "docker engine + compose",
+            "docker engine + compose v2",
             docker,
-            "available: `make up` uses Docker mode" if docker else "absent: host mode is used",
+            "available: `make up` uses Docker mode" if docker else f"{problem}: host mode is used",
             required=False,
         )
     )
