@@ -572,6 +572,16 @@ BUILDERS: dict[str, Callable[[list], exp.Expr]] = {
     "SHA1": _sha1,
     "CBRT": _simple("cbrt", "athena_cbrt", 1, 1),
     "E": lambda args: exp.Exp(this=number(1)),
+    "CRC32": _simple("crc32", "athena_crc32", 1, 1),
+    "TO_BASE64URL": _simple("to_base64url", "athena_to_base64url", 1, 1),
+    "FROM_BASE64URL": _simple("from_base64url", "athena_from_base64url", 1, 1),
+    "LUHN_CHECK": _simple("luhn_check", "athena_luhn_check", 1, 1),
+    "HUMAN_READABLE_SECONDS": _simple(
+        "human_readable_seconds", "athena_human_readable_seconds", 1, 1
+    ),
+    "TO_MILLISECONDS": lambda args: cast(
+        exp.Round(this=exp.Mul(this=call("epoch", *args), expression=number(1000))), "BIGINT"
+    ),
     "NAN": _constant("nan", "NaN"),
     "INFINITY": _constant("infinity", "Infinity"),
     "IS_FINITE": _simple("is_finite", "isfinite", 1, 1),

@@ -21,8 +21,10 @@ set of rejected inputs differs at the edges).
 
 from __future__ import annotations
 
+import base64
 import math
 import re
+import zlib
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
@@ -149,6 +151,32 @@ def decimal_divide(left: str, right: str, scale: int) -> str:
         context.prec = 80  # decimal(38) operands: no rounding before the final one
         quotient = Decimal(left) / divisor
         return str(quotient.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP))
+
+
+def luhn_check(text: str) -> bool:
+    """Trino's luhn_check: the Luhn checksum of a string of digits."""
+    if not text.isdigit() or not text.isascii():
+        raise ValueError("Input contains non-digit character")
+    total = 0
+    for position, char in enumerate(reversed(text)):
+        digit = int(char) * (2 if position % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return total % 10 == 0
+
+
+def human_readable_seconds(value: float) -> str:
+    """Trino's human_readable_seconds: weeks, days, hours, minutes, seconds, rounded."""
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError("Invalid argument found: " + str(value))
+    remaining = int(Decimal(repr(abs(value))).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    parts = []
+    for name, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        count, remaining = divmod(remaining, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    if remaining or not parts:
+        parts.append(f"{remaining} second{'s' if remaining != 1 else ''}")
+    return ", ".join(parts)
 
 
 def cbrt(values: pa.Array) -> pa.Array:
@@ -313,6 +341,29 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         ("athena_url_parameter", url_parameter, [VARCHAR, VARCHAR], VARCHAR, pa.string()),
         ("athena_url_encode", url_encode, [VARCHAR], VARCHAR, pa.string()),
         ("athena_url_decode", unquote_plus, [VARCHAR], VARCHAR, pa.string()),
+        ("athena_crc32", zlib.crc32, [sqltypes.BLOB], BIGINT, pa.int64()),
+        (
+            "athena_to_base64url",
+            lambda data: base64.urlsafe_b64encode(data).decode(),
+            [sqltypes.BLOB],
+            VARCHAR,
+            pa.string(),
+        ),
+        (
+            "athena_from_base64url",
+            lambda text: base64.urlsafe_b64decode(text.encode()),
+            [VARCHAR],
+            sqltypes.BLOB,
+            pa.binary(),
+        ),
+        ("athena_luhn_check", luhn_check, [VARCHAR], boolean, pa.bool_()),
+        (
+            "athena_human_readable_seconds",
+            human_readable_seconds,
+            [sqltypes.DOUBLE],
+            VARCHAR,
+            pa.string(),
+        ),
         ("athena_double_text", java_double_text, [sqltypes.DOUBLE], VARCHAR, pa.string()),
         ("athena_from_base", from_base, [VARCHAR, BIGINT], BIGINT, pa.int64()),
         (

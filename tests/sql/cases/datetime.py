@@ -118,6 +118,9 @@ CASES = [
             ("typeof(current_date)", "date"),
             ("current_timezone()", "UTC"),
             ("human_readable_seconds(96)", "1 minute, 36 seconds"),
+            ("human_readable_seconds(3762)", "1 hour, 2 minutes, 42 seconds"),
+            ("human_readable_seconds(56363463)", "93 weeks, 1 day, 8 hours, 31 minutes, 3 seconds"),
+            ("to_milliseconds(INTERVAL '1.5' SECOND)", "1500"),
             ("to_milliseconds(INTERVAL '1' DAY)", "86400000"),
             ("parse_duration('3.5h')", "0 03:30:00.000"),
             (

@@ -65,6 +65,7 @@ CASES = [
             ("translate('abcd', 'ab', 'xy')", "xycd"),
             ("translate('abcd', 'abc', 'x')", "xd"),
             ("luhn_check('79927398713')", "true"),
+            ("luhn_check('79927398710')", "false"),
             ("soundex('Robert')", "R163"),
             ("'abc' LIKE 'a%'", "true"),
             ("'abc' LIKE 'A%'", "false"),

@@ -49,6 +49,7 @@ CASES = [
             ("concat(X'61', X'62')", "61 62"),
             ("lower(to_hex(X'ABCD'))", "abcd"),
             ("to_base64url(X'FBFF')", "-_8="),
+            ("from_base64url('-_8=')", "fb ff"),
             ("reverse(X'0102')", "02 01"),
             ("typeof(X'61')", "varbinary"),
         ],
