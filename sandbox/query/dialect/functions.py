@@ -184,14 +184,20 @@ MACROS = (
     "error('size must not be negative or greater than the array length') "
     "ELSE list_slice(a, 1, len(a) - n) END",
     # Strings (functions/string.html).
+    # Trino splits '' into [''] (DuckDB: []).
+    "CREATE OR REPLACE MACRO athena_split_all(s, d) AS "
+    "CASE WHEN s = '' THEN [''] ELSE string_split(s, d) END",
     "CREATE OR REPLACE MACRO athena_split(s, d, n) AS CASE "
     "WHEN n <= 0 THEN error('Limit must be positive') "
-    "WHEN len(string_split(s, d)) <= n THEN string_split(s, d) "
+    "WHEN len(athena_split_all(s, d)) <= n THEN athena_split_all(s, d) "
     "ELSE list_append(list_slice(string_split(s, d), 1, n - 1), "
     "array_to_string(list_slice(string_split(s, d), n, len(string_split(s, d))), d)) END",
     "CREATE OR REPLACE MACRO athena_split_part(s, d, i) AS CASE "
     "WHEN i <= 0 THEN error('Index must be greater than zero') "
-    "WHEN len(string_split(s, d)) < i THEN NULL ELSE string_split(s, d)[i] END",
+    "WHEN len(athena_split_all(s, d)) < i THEN NULL ELSE athena_split_all(s, d)[i] END",
+    # Java's String.replace: an empty search inserts the replacement around every character.
+    "CREATE OR REPLACE MACRO athena_replace(s, f, r) AS "
+    "CASE WHEN f = '' THEN regexp_replace(s, '', r, 'g') ELSE replace(s, f, r) END",
     "CREATE OR REPLACE MACRO athena_substr(s, st) AS CASE "
     "WHEN st = 0 OR abs(st) > length(s) THEN '' ELSE substr(s, st) END",
     "CREATE OR REPLACE MACRO athena_substr_for(s, st, n) AS CASE "
@@ -334,7 +340,7 @@ def _simple(name: str, target: str, low: int, high: int) -> Callable[[list], exp
 def _split(args: list) -> exp.Expr:
     _nargs("split", args, 2, 3)
     if len(args) == 2:
-        return call("string_split", *args, returns=_STRING_ARRAY)
+        return call("athena_split_all", *args, returns=_STRING_ARRAY)
     return call("athena_split", *args, returns=_STRING_ARRAY)
 
 
@@ -1165,6 +1171,9 @@ def _dpipe(node: exp.DPipe) -> exp.Expr:
         return call("list_append", left.copy(), right.copy())
     if right_array and not left_array and _type(left) is not None:
         return call("list_prepend", left.copy(), right.copy())
+    strings = (_is(left, *_STRINGS), _is(right, *_STRINGS))
+    if _type(left) and _type(right) and not (left_array or right_array) and not all(strings):
+        raise QueryError("TYPE_MISMATCH: Cannot apply operator: || of a varchar and a non-varchar")
     if left_array or right_array or (_type(left) and _type(right)):
         return node
     if isinstance(left, exp.Literal) and isinstance(right, exp.Literal | exp.Null):
@@ -1230,6 +1239,33 @@ def _normalize(node: exp.Normalize) -> exp.Expr:
     if form and form.name.upper() != "NFC":
         raise UnsupportedError(f"function normalize to {form.name.upper()}")
     return call("nfc_normalize", node.this.copy())
+
+
+# Java's Character.isWhitespace, which Trino's trim functions remove (DuckDB: spaces only).
+_WHITESPACE = (
+    " \t\n\x0b\f\r\x1c\x1d\x1e\x1f\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2008\u2009\u200a\u2028\u2029\u205f\u3000"
+)
+
+
+def _trim(node: exp.Trim) -> exp.Expr:
+    if node.args.get("expression") is None:
+        node.set("expression", string(_WHITESPACE))
+    return node
+
+
+def _replace(node: exp.Replace) -> exp.Expr:
+    replacement = node.args.get("replacement")
+    if replacement is None:
+        return node
+    return call("athena_replace", node.this.copy(), node.expression.copy(), replacement.copy())
+
+
+def _sum(node: exp.Sum) -> exp.Expr:
+    # Trino's sum of integers is a bigint, failing on overflow (DuckDB's: a HUGEINT).
+    if _is(node.this, *_INTEGERS):
+        return cast(node.copy(), "BIGINT")
+    return node
 
 
 def _sign(node: exp.Sign) -> exp.Expr:
@@ -1356,6 +1392,9 @@ TYPED: dict[type, Callable[[Any], exp.Expr]] = {
     exp.Reverse: _reverse,
     exp.Length: _length,
     exp.Sign: _sign,
+    exp.Trim: _trim,
+    exp.Replace: _replace,
+    exp.Sum: _sum,
     exp.Normalize: _normalize,
     exp.ArraySize: _cardinality,
     exp.Substring: _substring,

@@ -1,6 +1,6 @@
 """Aggregate functions, FILTER, grouping sets, window functions, over small inline tables."""
 
-from tests.sql.harness import table
+from tests.sql.harness import Fails, table
 
 AGGREGATE = "https://trino.io/docs/current/functions/aggregate.html"
 WINDOW = "https://trino.io/docs/current/functions/window.html"
@@ -31,6 +31,11 @@ CASES = [
             ),
             ("WITH t(x) AS (VALUES 1.5e0, 2.5e0) SELECT sum(x) FROM t", "4.0"),
             ("WITH t(x) AS (VALUES 1, 2) SELECT typeof(avg(x)) FROM t", "double"),
+            ("SELECT typeof(sum(x)) FROM (VALUES 1, 2) AS t(x)", "bigint"),
+            (
+                "SELECT sum(x) FROM (VALUES 9223372036854775807, 1) AS t(x)",
+                Fails("bigint addition overflow"),
+            ),
             (
                 T + "SELECT bool_and(x > 0), bool_or(x > 4), every(x > 1) FROM t",
                 [("true", "true", "false")],
