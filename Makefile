@@ -90,7 +90,7 @@ test-unit: $(STAMP) ## Run the tests that need no LocalStack
 	$(BIN)/pytest -m "not integration and not docker and not sandbox" $(PYTEST_ARGS)
 
 test-integration: $(STAMP) ## Run the tests against a LocalStack the session starts
-	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+	$(BIN)/pytest -m "integration or sandbox" $(PYTEST_ARGS)
 
 test-docker: $(STAMP) ## Run the sandbox in Docker mode for real (fails without a Docker engine)
 	SANDBOX_TEST_DOCKER=1 $(BIN)/pytest -m docker $(PYTEST_ARGS)
