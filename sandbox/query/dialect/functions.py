@@ -183,6 +183,9 @@ MACROS = (
     "CREATE OR REPLACE MACRO athena_trim_array(a, n) AS CASE WHEN n < 0 OR n > len(a) THEN "
     "error('size must not be negative or greater than the array length') "
     "ELSE list_slice(a, 1, len(a) - n) END",
+    "CREATE OR REPLACE MACRO athena_ngrams(a, n) AS CASE "
+    "WHEN n <= 0 THEN error('N must be positive') WHEN len(a) <= n THEN [a] "
+    "ELSE list_transform(range(1, len(a) - n + 2), i -> list_slice(a, i, i + n - 1)) END",
     # Strings (functions/string.html).
     # Trino splits '' into [''] (DuckDB: []).
     "CREATE OR REPLACE MACRO athena_split_all(s, d) AS "
@@ -566,6 +569,7 @@ BUILDERS: dict[str, Callable[[list], exp.Expr]] = {
     "SLICE": _simple("slice", "athena_slice", 3, 3),
     "REPEAT": _simple("repeat", "athena_repeat", 2, 2),
     "TRIM_ARRAY": _simple("trim_array", "athena_trim_array", 2, 2),
+    "NGRAMS": _simple("ngrams", "athena_ngrams", 2, 2),
     "APPROX_DISTINCT": _approx_distinct,
     "APPROX_PERCENTILE": _approx_percentile,
     "MILLISECOND": _millisecond,
