@@ -118,7 +118,14 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A process that exited but is not reaped yet (a zombie) still answers signal 0: its
+    # parent, `sandbox up`, is gone, and init reaps it when it gets to it (~2 s here, which
+    # was most of `make down`).
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS)
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def _is_localstack(pid: int) -> bool:
