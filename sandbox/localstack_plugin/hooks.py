@@ -20,7 +20,7 @@ from typing import Any
 from localstack.runtime import hooks
 
 LOG = logging.getLogger(__name__)
-NUDGE_SECONDS = 0.5
+NUDGE_SECONDS = 0.1
 
 
 @hooks.on_infra_start()
