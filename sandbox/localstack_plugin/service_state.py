@@ -42,8 +42,9 @@ LOG = logging.getLogger(__name__)
 SERVICES = ("firehose", "iam", "logs", "athena", "sts")
 FOLDER = "services"
 FORMAT = 2  # 1: a development version that kept backends as dicts
-# Attributes LocalStack sets on each store to link it to its bundle (not data).
 _PARTITION_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+_ATTEMPTS = 3  # a request changing a dict while it is pickled: the pickler raises, try again
+# Attributes LocalStack sets on each store to link it to its bundle (not data).
 _STORE_LINKS = {"_global", "_universal", "_service_name", "_account_id", "_region_name"}
 
 
@@ -176,6 +177,19 @@ def loads(data: bytes) -> Any:
     return _unpickler()(io.BytesIO(data)).load()
 
 
+def _serialised(service: str) -> tuple[dict[str, Any], bytes]:
+    """:func:`capture` and :func:`dumps`, again if a request changed the state meanwhile
+    ("dictionary changed size during iteration"); requests are not held off while it runs."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            state = capture(service)
+            return state, dumps(state)
+        except RuntimeError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 class ServiceSnapshots:
     """Save and restore :data:`SERVICES` under ``<root>/services/``."""
 
@@ -189,8 +203,7 @@ class ServiceSnapshots:
         report = ServiceReport()
         self.folder.mkdir(parents=True, exist_ok=True)
         for service in self.services:
-            state = capture(service)
-            data = dumps(state)
+            state, data = _serialised(service)
             digest = hashlib.sha256(data).hexdigest()
             report.services[service] = _counts(state, len(data))
             if self._digests.get(service) == digest:

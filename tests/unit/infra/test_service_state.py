@@ -106,3 +106,19 @@ def test_a_file_of_another_format_fails_the_restore(tmp_path: Path) -> None:
     (folder / "iam.pickle").write_bytes(service_state.dumps({"format": 1, "backends": []}))
     report = service_state.ServiceSnapshots(tmp_path).restore()
     assert report.errors and "format 1" in report.errors[0]
+
+
+def test_a_state_changed_while_it_is_pickled_is_pickled_again(
+    tmp_path: Path, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(account)
+    real, failures = service_state.dumps, iter([True])
+
+    def racing(state: dict) -> bytes:
+        if next(failures, False):
+            raise RuntimeError("dictionary changed size during iteration")
+        return real(state)
+
+    monkeypatch.setattr(service_state, "dumps", racing)
+    report = service_state.ServiceSnapshots(tmp_path).save()
+    assert report.written == len(service_state.SERVICES) and not report.errors
