@@ -97,6 +97,30 @@ _IGNORED = (".terraform", ".git", "*.tfstate", "*.tfstate.*", "*.tfplan", OVERRI
 _NOT_COPIED = shutil.ignore_patterns(*_IGNORED)
 
 
+# Terraform resource types whose service the sandbox saves and restores: the lake (S3, Glue:
+# sandbox.persistence) and sandbox.localstack_plugin.service_state.SERVICES (Firehose, IAM,
+# CloudWatch Logs, Athena; STS has no resources). tests/unit/infra checks the two agree.
+RESTORED_RESOURCE_PREFIXES = {
+    "s3": ("aws_s3_bucket",),
+    "glue": ("aws_glue_",),
+    "firehose": ("aws_kinesis_firehose_",),
+    "iam": ("aws_iam_",),
+    "logs": ("aws_cloudwatch_log_",),
+    "athena": ("aws_athena_",),
+    "sts": (),
+}
+
+
+def unrestored_resources(state: dict[str, Any]) -> list[str]:
+    """Managed resources of a Terraform state (format 4) that a restart does not restore."""
+    prefixes = tuple(p for group in RESTORED_RESOURCE_PREFIXES.values() for p in group)
+    return [
+        f"{item.get('type')}.{item.get('name')}"
+        for item in state.get("resources") or []
+        if item.get("mode") == "managed" and not str(item.get("type", "")).startswith(prefixes)
+    ]
+
+
 def fingerprint(settings: Settings) -> str:
     """What an apply depends on: every file of terraform/ that is copied for tflocal (``.tf``,
     ``.tfvars``, the lock file...), the ``TF_VAR_*`` variables and the region."""
@@ -361,7 +385,13 @@ class Terraform:
             path.unlink(missing_ok=True)
 
     def up_to_date(self) -> bool:
-        """Whether terraform/ is what was last applied against this state (nothing to do)."""
+        """Whether terraform/ is what was last applied against this state (nothing to do).
+
+        Also requires that every resource the state holds belongs to a service whose state the
+        sandbox restores (:data:`RESTORED_RESOURCE_PREFIXES`): a user's SQS queue or VPC
+        resource starts empty after a restart, so skipping the apply would leave it missing
+        while Terraform believes it exists.
+        """
         try:
             record = json.loads(self.settings.state.terraform_applied.read_text())
         except (OSError, ValueError):
@@ -371,7 +401,16 @@ class Terraform:
             and record.get("fingerprint") == fingerprint(self.settings)
             and self.state.exists()
             and self.settings.state.outputs_file.exists()
+            and not self.unrestored_resources()
         )
+
+    def unrestored_resources(self) -> list[str]:
+        """The state's managed resources (``type.name``) that a restart does not restore."""
+        try:
+            state = json.loads(self.state.read_text())
+        except (OSError, ValueError):
+            return ["(unreadable state)"]
+        return unrestored_resources(state)
 
     def record_applied(self) -> None:
         """Remember that terraform/ as it is now was applied against this state."""

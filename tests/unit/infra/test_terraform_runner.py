@@ -130,6 +130,41 @@ def test_an_apply_is_up_to_date_until_terraform_changes(tmp_path: Path) -> None:
     assert not runner.up_to_date() and not settings.state.terraform_applied.exists()
 
 
+def _resource(type_: str, name: str, mode: str = "managed") -> dict:
+    return {"mode": mode, "type": type_, "name": name, "instances": []}
+
+
+def test_a_resource_the_restart_does_not_restore_makes_the_apply_run(tmp_path: Path) -> None:
+    """A user's SQS queue is not in the restored emulator: skipping the apply would lose it."""
+    settings = _configured(tmp_path)
+    runner = terraform.Terraform(settings)
+    settings.state.root.mkdir(parents=True)
+    platform = [
+        _resource("aws_s3_bucket", "lake"),
+        _resource("aws_s3_bucket_policy", "lake"),
+        _resource("aws_glue_catalog_table", "events"),
+        _resource("aws_kinesis_firehose_delivery_stream", "json"),
+        _resource("aws_iam_role_policy", "firehose"),
+        _resource("aws_cloudwatch_log_stream", "s3"),
+        _resource("aws_athena_workgroup", "primary"),
+        _resource("aws_vpc", "default", mode="data"),  # read, never restored: no matter
+    ]
+    runner.state.write_text(json.dumps({"version": 4, "resources": platform}))
+    settings.state.outputs_file.write_text("{}")
+    runner.record_applied()
+    assert runner.unrestored_resources() == [] and runner.up_to_date()
+    queue = _resource("aws_sqs_queue", "jobs")
+    runner.state.write_text(json.dumps({"version": 4, "resources": [*platform, queue]}))
+    assert runner.unrestored_resources() == ["aws_sqs_queue.jobs"]
+    assert not runner.up_to_date()
+
+
+def test_the_restored_resource_types_are_the_services_the_plugin_saves() -> None:
+    from sandbox.localstack_plugin import service_state
+
+    assert set(terraform.RESTORED_RESOURCE_PREFIXES) == {"s3", "glue", *service_state.SERVICES}
+
+
 def test_apply_progress_counts_the_resources_its_output_reports() -> None:
     seen: list[tuple[int, int]] = []
     progress = terraform.ApplyProgress(lambda done, planned: seen.append((done, planned)))
