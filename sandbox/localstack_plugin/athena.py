@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from localstack.aws.api import CommonServiceException
@@ -26,8 +26,12 @@ from sandbox.query.api.errors import ApiError
 from sandbox.query.api.history import History
 from sandbox.query.api.metadata import CATALOG, Metadata, data_catalog
 from sandbox.query.api.model import WorkGroup
-from sandbox.query.api.service import AthenaService, SessionEngine
 from sandbox.settings import PluginSettings, Settings
+
+if TYPE_CHECKING:
+    # The query service brings the engine's pyarrow: imported by the first Athena request
+    # (``service``), not when LocalStack constructs the provider at start.
+    from sandbox.query.api.service import AthenaService, SessionEngine
 
 LOG = logging.getLogger(__name__)
 # How far below LocalStack's request threads the query workers (and DuckDB's threads) run: on
@@ -128,6 +132,8 @@ class SandboxAthena:
         with self._lock:
             service = self._services.get(key)
             if service is None:
+                from sandbox.query.api.service import AthenaService
+
                 folder = self.settings.athena_dir
                 path = None if folder is None else folder / f"history-{account}-{region}.jsonl"
                 service = AthenaService(
@@ -153,6 +159,7 @@ class SandboxAthena:
 
     @staticmethod
     def _session(region: str) -> SessionEngine:
+        from sandbox.query.api.service import SessionEngine
         from sandbox.query.engine.session import Session
 
         host, port = gateway_endpoint()
