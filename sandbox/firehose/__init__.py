@@ -18,12 +18,22 @@ Pure core, no LocalStack or network imports: the LocalStack adapter
 - ``engine``: buffers, delivery, retries, accounting; ``jq_worker``: jq in helper processes.
 
 Each module's docstring lists what it does not reproduce yet.
+
+``DeliveryEngine`` and ``S3Object`` are loaded on first use (PEP 562): the engine brings
+``conversion`` and with it pyarrow (~0.25 s), and the LocalStack provider, which imports the
+validation names below while LocalStack starts, needs an engine only for a stream's records.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from sandbox.firehose.config import StreamConfig, parse_destination, validate_destination
-from sandbox.firehose.engine import DeliveryEngine, S3Object
 from sandbox.firehose.errors import FirehoseError, InvalidArgumentError, ValidationError
 from sandbox.firehose.limits import validate_batch, validate_record
+
+if TYPE_CHECKING:
+    from sandbox.firehose.engine import DeliveryEngine, S3Object
 
 __all__ = [
     "DeliveryEngine",
@@ -37,3 +47,12 @@ __all__ = [
     "validate_destination",
     "validate_record",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in ("DeliveryEngine", "S3Object"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sandbox.firehose import engine
+
+    globals()[name] = value = getattr(engine, name)
+    return value

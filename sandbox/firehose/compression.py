@@ -13,7 +13,9 @@ Owns: turning a delivered object's bytes into what Firehose writes for each form
 Raw Snappy blocks come from pyarrow's snappy codec; only the (trivial) framing is written here.
 The extensions and encodings follow what the service delivers as observed against AWS by
 other emulators (the object-name page of the developer guide lists ``.hsnappy`` for
-HADOOP_SNAPPY, the service writes ``.snappy``).
+HADOOP_SNAPPY, the service writes ``.snappy``). pyarrow is imported with the first Snappy
+object, not with this module: the Firehose provider imports it (through ``config``) while
+LocalStack starts, and most streams never use Snappy.
 
 Not reproduced: nothing known beyond the unverified choice of the ZIP entry name (a UUID).
 """
@@ -27,8 +29,11 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "COMPRESSION_FORMATS",
@@ -40,7 +45,6 @@ __all__ = [
 ]
 
 COMPRESSION_FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
-_SNAPPY = pa.Codec("snappy")
 _SNAPPY_JAVA_MAGIC = b"\x82SNAPPY\x00"
 _SNAPPY_JAVA_BLOCK = 32 * 1024  # snappy-java's default block size
 _HADOOP_BLOCK = 256 * 1024  # io.compression.codec.snappy.buffersize default
@@ -53,8 +57,15 @@ class Compressed:
     content_encoding: str | None
 
 
+@cache
+def _snappy() -> pa.Codec:
+    import pyarrow as pa
+
+    return pa.Codec("snappy")
+
+
 def _raw_snappy(chunk: bytes) -> bytes:
-    return bytes(_SNAPPY.compress(chunk, asbytes=True))
+    return bytes(_snappy().compress(chunk, asbytes=True))
 
 
 def gzip_compressor() -> zlib._Compress:
@@ -129,7 +140,7 @@ def _unsnappy(block: bytes) -> bytes:
         if not byte & 0x80:
             break
         shift += 7
-    return bytes(_SNAPPY.decompress(block, decompressed_size=size, asbytes=True))
+    return bytes(_snappy().decompress(block, decompressed_size=size, asbytes=True))
 
 
 def decompress(body: bytes, compression_format: str | None) -> bytes:

@@ -19,11 +19,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sandbox.firehose import DeliveryEngine, S3Object
 from sandbox.firehose.jq_worker import JqWorkers
 from sandbox.firehose.wal import Configure, Records, Removed, Replay, WriteAheadLog
+
+if TYPE_CHECKING:
+    from sandbox.firehose import DeliveryEngine, S3Object
 
 LOG = logging.getLogger(__name__)
 
@@ -150,6 +152,10 @@ class DeliveryEngines:
         with self._lock:
             engine = self._engines.get(key)
             if engine is None:
+                # Imported with the first engine, not with the provider: the engine brings
+                # pyarrow (``conversion``), which a start with no stream to restore never needs.
+                from sandbox.firehose import DeliveryEngine
+
                 journal = None
                 if self.wal_dir is not None:
                     journal = WriteAheadLog(self.wal_dir / account_id / region)
