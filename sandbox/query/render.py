@@ -24,12 +24,12 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, billed_bytes, human_bytes, usd
-from sandbox.query.engine.session import Result
 
 if TYPE_CHECKING:
     from sandbox.query.analysis.analyze import AnalysisReport
     from sandbox.query.analysis.pack import PackRun
     from sandbox.query.analysis.stats import StatsReport
+    from sandbox.query.engine.session import Result
 
 FORMATS = ("table", "csv", "json")
 # Width of a console that is neither a terminal nor given COLUMNS: wide enough for any table.
