@@ -108,6 +108,9 @@ def health(settings: Settings, timeout: float = 2.0) -> dict | None:
         return None
 
 
+PORT_RELEASE_GRACE = 5.0  # seconds stop_host waits for the port after the process ended
+
+
 def port_in_use(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
@@ -336,6 +339,15 @@ def stop_host(settings: Settings, timeout: float | None = None) -> bool:
         time.sleep(0.2)
     if _pid_alive(pid):
         with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    # The next `up` binds the same port: return once it is free. The recorded process has
+    # ended (or is an unreaped zombie, which holds no sockets), so a listener still answering
+    # is a straggler of its process group; SIGKILL it after a grace period.
+    released = time.monotonic() + PORT_RELEASE_GRACE
+    while port_in_use(settings.host, settings.port) and time.monotonic() < released:
+        time.sleep(0.05)
+    if port_in_use(settings.host, settings.port):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
     settings.state.pid_file.unlink(missing_ok=True)
     return True
