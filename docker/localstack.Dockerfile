@@ -3,11 +3,13 @@
 FROM localstack/localstack:4.14.0
 
 # First the libraries the plugin imports inside LocalStack, at the project's pinned versions: the
-# delivery engine's (jq, pyarrow, numpy) and the Athena provider's query engine (duckdb with its
-# offline httpfs extension, sqlglot). A layer of their own, rebuilt only when the pins change.
+# delivery engine's (jq, pyarrow, numpy), the Athena provider's query engine (duckdb with its
+# offline httpfs, iceberg and avro extensions, sqlglot) and pyiceberg for Iceberg tables. A layer
+# of their own, rebuilt only when the pins change.
 COPY constraints.txt /opt/sandbox/
 RUN /opt/code/localstack/.venv/bin/pip install --no-cache-dir --disable-pip-version-check \
-      -c /opt/sandbox/constraints.txt jq pyarrow numpy duckdb duckdb-extension-httpfs sqlglot
+      -c /opt/sandbox/constraints.txt jq pyarrow numpy duckdb duckdb-extension-httpfs sqlglot \
+      duckdb-extension-iceberg duckdb-extension-avro pyiceberg pyiceberg-core
 # Then the package itself, --no-deps: LocalStack's venv already has boto3 and friends, and the
 # command-line side's dependencies (click, rich, terraform-local) are not used in the container.
 # --no-warn-conflicts: pip would otherwise print "ERROR: pip's dependency resolver ..." about

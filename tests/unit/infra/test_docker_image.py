@@ -63,9 +63,13 @@ def test_every_library_the_plugin_imports_is_in_the_image() -> None:
     assert missing == set()
 
 
-def test_the_offline_httpfs_extension_is_in_the_image() -> None:
-    # Loaded by path from its wheel (no import statement names it).
-    assert "duckdb_extension_httpfs" in installed_by_the_image()
+def test_the_offline_duckdb_extensions_are_in_the_image() -> None:
+    # Loaded by path from their wheels (no import statement names them): httpfs for S3, iceberg
+    # (which needs avro) for Iceberg tables; pyiceberg's transforms need pyiceberg-core.
+    installed = installed_by_the_image()
+    for package in ("duckdb_extension_httpfs", "duckdb_extension_iceberg", "duckdb_extension_avro"):
+        assert package in installed
+    assert {"pyiceberg", "pyiceberg_core"} <= installed
 
 
 def test_the_no_deps_install_does_not_print_pips_resolver_error() -> None:
