@@ -176,6 +176,9 @@ class Settings:
         default_factory=lambda: StateLayout(DEFAULT_STATE_DIR).plugin_cache
     )
     terraform: str = "terraform"  # the terraform executable tflocal runs
+    # What is built once per checkout and reused by every state folder (LocalStack's service
+    # catalogue, tflocal's provider override, an initialised TF_DATA_DIR): SANDBOX_CACHE_DIR.
+    cache_dir: Path = field(default_factory=lambda: DEFAULT_STATE_DIR / "cache")
     malloc_arena_max: str = "2"  # glibc arenas for a host-mode LocalStack
     # Seconds LocalStack may take, after SIGTERM, to deliver every Firehose buffer and save the
     # lake before it is killed: host mode's SIGKILL, and in Docker mode the image supervisor's
@@ -295,6 +298,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
             get("SANDBOX_TF_PLUGIN_CACHE", str(StateLayout(DEFAULT_STATE_DIR).plugin_cache))
         ),
         terraform=get("TERRAFORM", "terraform"),
+        cache_dir=Path(get("SANDBOX_CACHE_DIR", str(DEFAULT_STATE_DIR / "cache"))),
         malloc_arena_max=get("MALLOC_ARENA_MAX", "2"),
         stop_timeout=_stop_timeout(number("SANDBOX_STOP_TIMEOUT", "120", int)),
         services=_services(get("SANDBOX_SERVICES", ",".join(DEFAULT_SERVICES))),
