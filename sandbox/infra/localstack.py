@@ -10,6 +10,11 @@ hands the files the container wrote (as root) back to the state folder's owner a
 
 ``stop`` only ever stops the process recorded in the PID file, and only if it still is LocalStack.
 Both modes start ``Settings.services`` (``SANDBOX_SERVICES``).
+
+A host-mode LocalStack on a fresh state folder builds its service catalogue index (botocore's
+specs of every service, ~5 s) and a self-signed certificate: both depend only on the installed
+LocalStack and botocore, so the first instance's are kept in ``Settings.cache_dir`` and copied
+into each fresh folder's LocalStack cache before it starts (:func:`seed_cache`).
 """
 
 from __future__ import annotations
@@ -274,6 +279,53 @@ def _wait_healthy(
     )
 
 
+# What LocalStack writes to <FILESYSTEM_ROOT>/var/lib/localstack/cache/ on its first start and
+# only reads later: the catalogue index (named after LocalStack's and botocore's versions,
+# localstack.aws.spec._get_catalog_filename) and the certificate (SKIP_SSL_CERT_DOWNLOAD=1).
+_SHAREABLE_CACHE = ("service-catalog-*.dill", "server.test.pem", "server.test.pem.*")
+
+
+def _localstack_cache(settings: Settings) -> Path:
+    return settings.state.localstack_dir / "fs" / "var" / "lib" / "localstack" / "cache"
+
+
+def _shared_cache(settings: Settings) -> Path:
+    return settings.cache_dir / "localstack"
+
+
+def seed_cache(settings: Settings) -> list[str]:
+    """Copy what an earlier LocalStack built once (:data:`_SHAREABLE_CACHE`) into this state
+    folder's LocalStack cache, where it is missing; the names copied."""
+    shared, own = _shared_cache(settings), _localstack_cache(settings)
+    copied = []
+    for pattern in _SHAREABLE_CACHE:
+        for path in shared.glob(pattern):
+            if path.is_file() and not (own / path.name).exists():
+                own.mkdir(parents=True, exist_ok=True)
+                tmp = own / f".{path.name}.tmp"
+                shutil.copy2(path, tmp)
+                os.replace(tmp, own / path.name)
+                copied.append(path.name)
+    return copied
+
+
+def keep_cache(settings: Settings) -> list[str]:
+    """Save what this LocalStack built (:data:`_SHAREABLE_CACHE`) for later fresh state
+    folders, where the shared cache lacks it; the names saved. Never fails the caller."""
+    shared, own = _shared_cache(settings), _localstack_cache(settings)
+    saved = []
+    with contextlib.suppress(OSError):
+        for pattern in _SHAREABLE_CACHE:
+            for path in own.glob(pattern):
+                if path.is_file() and not (shared / path.name).exists():
+                    shared.mkdir(parents=True, exist_ok=True)
+                    tmp = shared / f".{path.name}.{os.getpid()}.tmp"
+                    shutil.copy2(path, tmp)
+                    os.replace(tmp, shared / path.name)
+                    saved.append(path.name)
+    return saved
+
+
 def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
     """Start LocalStack as a background process; return its PID once it is healthy."""
     if (pid := read_pid(settings)) is not None:
@@ -294,6 +346,8 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
     env = localstack_environment(settings, sandbox_providers=sandbox_providers)
     for key in ("HOME", "XDG_CACHE_HOME", "FILESYSTEM_ROOT", "TMPDIR"):
         Path(env[key]).mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # without it LocalStack builds its own (slower)
+        seed_cache(settings)
     log_file = settings.state.log_file
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
@@ -318,6 +372,7 @@ def start_host(settings: Settings, *, sandbox_providers: bool = True) -> int:
     except PlatformError:
         stop_host(settings)
         raise
+    keep_cache(settings)
     return proc.pid
 
 
@@ -350,6 +405,7 @@ def stop_host(settings: Settings, timeout: float | None = None) -> bool:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
     settings.state.pid_file.unlink(missing_ok=True)
+    keep_cache(settings)  # the catalogue may only have been built by the first request
     return True
 
 

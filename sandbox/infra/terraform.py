@@ -1,13 +1,24 @@
 """Applying the production Terraform (``terraform/``) to the emulator with ``tflocal``.
 
-The Terraform folder is never edited: ``tflocal`` runs in a working copy of it under the sandbox's
-state folder (refreshed before every command), so its endpoint override file never lands in
+The Terraform folder is never edited: Terraform runs in a working copy of it under the sandbox's
+state folder (refreshed before every command), so the endpoint override file never lands in
 ``terraform/``. A ``tflocal`` killed mid-run (it only cleans up on SIGINT) would otherwise leave
 ``localstack_providers_override.tf`` behind, and every later ``tflocal`` refuses to run ("already
 exists"); two sandboxes applying the same folder would collide the same way. State and
 ``.terraform`` live under the state folder too, and the provider comes from
 the registry, or from a local filesystem mirror when one is configured or discovered (machines
 without access to the Terraform registry). The mirror is an option, never a requirement.
+
+The override is ``tflocal``'s (``DRY_RUN=1``: it writes the file and runs nothing), made once
+per configuration and endpoint and kept in ``Settings.cache_dir``, then Terraform runs directly
+(tflocal's own start, Python, python-hcl2 and a ``terraform version``, cost ~1 s of every
+command). Its ``endpoints`` block is dropped: the AWS provider validates that block's ~400
+attributes at every ``ConfigureProvider`` (measured: ~3 s of CPU each, twice per ``apply``, for 8
+endpoints as for 107), and the provider reads the same endpoint from ``AWS_ENDPOINT_URL``, which
+the environment sets for every service (the provider's "Custom Service Endpoint Configuration"
+guide: provider endpoints, then ``AWS_ENDPOINT_URL_<SERVICE>``, then ``AWS_ENDPOINT_URL``; the
+child gets no other ``AWS_*`` variable). A fresh state folder also reuses the ``TF_DATA_DIR`` an
+earlier ``init`` of the same configuration made (its providers are links into the plugin cache).
 
 Every run's full output goes to ``<state>/terraform.log`` (``on_line`` also gets each line, for
 ``make up VERBOSE=1``); ``apply`` reports its progress (resources done of those planned).
@@ -149,6 +160,28 @@ def _files(folder: Path, ignored: Callable[[str, list[str]], set[str]]) -> list[
     return found
 
 
+# tflocal's provider block (TF_PROVIDER_CONFIG) holds one ``endpoints { ... }`` block per provider.
+_ENDPOINTS_BLOCK = re.compile(r'\n[ \t]*endpoints \{\n(?:[ \t]*\w+ = "[^"\n]*"\n)*[ \t]*\}')
+OVERRIDE_FORMAT = 1  # bump when what is cached from tflocal's override changes
+
+
+def strip_endpoints(override: str) -> str:
+    """tflocal's override without its ``endpoints`` blocks (``AWS_ENDPOINT_URL`` points every
+    service at the sandbox instead)."""
+    return _ENDPOINTS_BLOCK.sub("", override)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()[:32]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def stage_working_copy(source: Path, target: Path) -> Path:
     """Refresh ``target`` from ``source``: same configuration, no stale override or state.
 
@@ -167,6 +200,15 @@ def stage_working_copy(source: Path, target: Path) -> Path:
                 entry.unlink()
     shutil.copytree(source, target, ignore=_NOT_COPIED, dirs_exist_ok=True)
     return target
+
+
+def _tflocal_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("terraform-local")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def tflocal_path() -> str:
@@ -242,9 +284,51 @@ class Terraform:
                 "TF_CMD": terraform,
                 # terraform-local is pinned; its "use lstk" banner on every command is noise here.
                 "DISABLE_DEPRECATION_NOTICE": "1",
+                # No upgrade check against checkpoint-api.hashicorp.com (offline: a DNS wait).
+                "CHECKPOINT_DISABLE": "1",
             }
         )
         return env
+
+    def provider_override(self, env: dict[str, str]) -> str:
+        """The override file's text: tflocal's for this configuration and endpoint, without
+        its ``endpoints`` blocks; made once (``DRY_RUN=1 tflocal``) and cached in
+        ``Settings.cache_dir``. Call with the working copy staged."""
+        # Not the lock file: the provider's version only changes tflocal's endpoint list.
+        key = _digest(
+            OVERRIDE_FORMAT,
+            fingerprint(self.settings),
+            env["TF_CMD"],  # Terraform's version changes an S3 backend's block
+            self.settings.endpoint_url,
+            self.settings.access_key_id,
+            _tflocal_version(),
+        )
+        cached = self.settings.cache_dir / "tflocal-override" / f"{key}.tf"
+        with contextlib.suppress(OSError):
+            return cached.read_text()
+        target = self.dir / OVERRIDE_FILE
+        target.unlink(missing_ok=True)
+        try:
+            done = subprocess.run(
+                [tflocal_path(), "plan"],
+                cwd=self.dir,
+                env={**env, "DRY_RUN": "1"},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            output = (done.stdout + done.stderr).strip()
+        except OSError as exc:
+            done, output = None, str(exc)
+        if done is None or done.returncode != 0 or not target.exists():
+            detail = output.splitlines()[-1:] or ["no output"]
+            raise PlatformError(
+                f"tflocal could not write its provider override: {detail[0]}; "
+                "check `tflocal` (`make install`)."
+            )
+        text = strip_endpoints(target.read_text())
+        _write_atomically(cached, text)
+        return text
 
     def run(
         self,
@@ -253,17 +337,18 @@ class Terraform:
         check: bool = True,
         on_line: Callable[[str], Any] | None = None,
     ) -> subprocess.CompletedProcess:
-        """Run ``tflocal <args>``; its output goes to the log (and to ``on_line``, line by
-        line), and is returned when ``capture``."""
-        tflocal = tflocal_path()
+        """Run ``terraform <args>`` with the sandbox's provider override (what ``tflocal
+        <args>`` runs); its output goes to the log (and to ``on_line``, line by line), and is
+        returned when ``capture``."""
         env = self.environment()
         stage_working_copy(self.source, self.dir)
+        (self.dir / OVERRIDE_FILE).write_text(self.provider_override(env))
         log_path = self.settings.state.terraform_log
         log_path.parent.mkdir(parents=True, exist_ok=True)
         lines: list[str] = []
-        command = [tflocal, *args]
+        command = [env["TF_CMD"], *args]
         with log_path.open("a") as log:
-            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} tflocal {' '.join(args)}\n")
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} terraform {' '.join(args)}\n")
             log.flush()
             if capture:  # stdout alone is the answer (`output -json`)
                 done = subprocess.run(
@@ -293,7 +378,7 @@ class Terraform:
             errors = [line for line in lines if "Error:" in line]
             detail = (errors or lines[-1:] or [""])[0].strip().lstrip("│ ").strip()
             raise PlatformError(
-                f"`tflocal {' '.join(args[:1])}` failed"
+                f"`terraform {' '.join(args[:1])}` failed"
                 + (f": {detail}" if detail else "")
                 + f" (full output: {log_path}); fix the error, then rerun `make up`."
             )
@@ -301,8 +386,10 @@ class Terraform:
 
     def init(self, on_line: Callable[[str], Any] | None = None) -> bool:
         """``init``, unless the last one succeeded for this very configuration and provider
-        source (its providers are still in ``TF_DATA_DIR``); whether it ran."""
-        marker = self.settings.state.terraform_data / "sandbox-init.json"
+        source (its providers are still in ``TF_DATA_DIR``), or an earlier state folder's did
+        (its ``TF_DATA_DIR`` and lock file are copied); whether it ran."""
+        data = self.settings.state.terraform_data
+        marker = data / "sandbox-init.json"
         wanted = {
             "fingerprint": fingerprint(self.settings),
             "mirror": str(find_mirror(self.settings.tf_mirror)),
@@ -312,10 +399,45 @@ class Terraform:
             if json.loads(marker.read_text()) == wanted and lock.exists():
                 return False
         marker.unlink(missing_ok=True)
+        template = self._init_template(wanted)
+        if (template / "done").exists():
+            stage_working_copy(self.source, self.dir)
+            if data.exists():
+                shutil.rmtree(data)
+            shutil.copytree(template / "data", data, symlinks=True)
+            shutil.copy2(template / ".terraform.lock.hcl", lock)
+            return False
         self.run("init", "-input=false", "-no-color", "-upgrade=false", on_line=on_line)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps(wanted))
+        self._save_init_template(template)
         return True
+
+    def _init_template(self, wanted: dict[str, str]) -> Path:
+        key = _digest(
+            wanted["fingerprint"],
+            wanted["mirror"],
+            self.settings.tf_plugin_cache.resolve(),
+            require_terraform(self.settings),
+        )
+        return self.settings.cache_dir / "terraform-init" / key
+
+    def _save_init_template(self, template: Path) -> None:
+        """Keep what ``init`` made for the next fresh state folder; not when a backend's
+        state is among it (it names this endpoint)."""
+        data = self.settings.state.terraform_data
+        lock = self.dir / ".terraform.lock.hcl"
+        if (data / "terraform.tfstate").exists() or not lock.exists() or template.exists():
+            return
+        tmp = template.with_name(f".{template.name}.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            shutil.copytree(data, tmp / "data", symlinks=True)
+            shutil.copy2(lock, tmp / ".terraform.lock.hcl")
+            (tmp / "done").write_text("")
+            os.replace(tmp, template)
+        except OSError:  # another sandbox saved it meanwhile, or no space: init again next time
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def apply(
         self,

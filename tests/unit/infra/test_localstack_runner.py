@@ -75,3 +75,32 @@ def test_unknown_mode_is_rejected(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, mode="kubernetes")
     with pytest.raises(PlatformError, match="SANDBOX_MODE"):
         localstack.choose_mode(settings)
+
+
+def test_a_fresh_state_folder_gets_the_catalogue_an_earlier_start_built(tmp_path: Path) -> None:
+    """LocalStack's catalogue index and certificate are built once per checkout (~5 s), and
+    copied where a fresh folder's LocalStack looks for them first; nothing else is shared."""
+    shared = tmp_path / "cache"
+    first = Settings(state_dir=tmp_path / "a", cache_dir=shared)
+    own = first.state.localstack_dir / "fs" / "var" / "lib" / "localstack" / "cache"
+    own.mkdir(parents=True)
+    (own / "service-catalog-4_14_0-1_42_54.dill").write_bytes(b"index")
+    (own / "server.test.pem").write_text("cert")
+    (own / "machine.json").write_text("{}")  # this instance's own: never shared
+    assert sorted(localstack.keep_cache(first)) == [
+        "server.test.pem",
+        "service-catalog-4_14_0-1_42_54.dill",
+    ]
+    assert localstack.keep_cache(first) == []  # kept once
+
+    second = Settings(state_dir=tmp_path / "b", cache_dir=shared)
+    assert sorted(localstack.seed_cache(second)) == [
+        "server.test.pem",
+        "service-catalog-4_14_0-1_42_54.dill",
+    ]
+    seeded = second.state.localstack_dir / "fs" / "var" / "lib" / "localstack" / "cache"
+    assert (seeded / "service-catalog-4_14_0-1_42_54.dill").read_bytes() == b"index"
+    assert not (seeded / "machine.json").exists()
+    (seeded / "server.test.pem").write_text("its own")
+    assert localstack.seed_cache(second) == []  # what a folder has is never overwritten
+    assert (seeded / "server.test.pem").read_text() == "its own"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -180,22 +181,132 @@ def test_apply_progress_counts_the_resources_its_output_reports() -> None:
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)] and progress.done == 3
 
 
-def test_every_tflocal_run_is_logged_and_a_failure_names_the_log(
+def _fake(path: Path, script: str) -> Path:
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def test_every_terraform_run_is_logged_and_a_failure_names_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _configured(tmp_path)
-    fake = tmp_path / "tflocal"
-    fake.write_text('#!/bin/sh\necho "running $1"\necho "Error: bad thing" >&2\nexit 3\n')
-    fake.chmod(0o755)
-    monkeypatch.setattr(terraform, "tflocal_path", lambda: str(fake))
-    monkeypatch.setattr(terraform, "require_terraform", lambda settings: "terraform")
+    fake = _fake(
+        tmp_path / "terraform-bin", 'echo "running $1"\necho "Error: bad thing" >&2\nexit 3\n'
+    )
+    monkeypatch.setattr(terraform, "require_terraform", lambda settings: str(fake))
+    monkeypatch.setattr(terraform.Terraform, "provider_override", lambda self, env: "# o\n")
     seen: list[str] = []
     with pytest.raises(PlatformError, match="Error: bad thing") as failure:
         terraform.Terraform(settings).run("apply", on_line=seen.append)
     assert str(settings.state.terraform_log) in str(failure.value)
     assert seen == ["running apply", "Error: bad thing"]
     log = settings.state.terraform_log.read_text()
-    assert "tflocal apply" in log and "running apply" in log and "=== exit 3" in log
+    assert "terraform apply" in log and "running apply" in log and "=== exit 3" in log
+    # Terraform ran in the working copy, with the override beside the configuration.
+    assert (settings.state.terraform_config / terraform.OVERRIDE_FILE).read_text() == "# o\n"
+
+
+def _fake_terraform_version(tmp_path: Path) -> Path:
+    """A stand-in for `terraform` that answers tflocal's `terraform version -json`."""
+    return _fake(tmp_path / "tf-version", 'echo \'{"terraform_version": "1.11.4"}\'\n')
+
+
+def test_the_override_is_tflocals_without_endpoints_and_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real tflocal writes it (DRY_RUN); a provider alias keeps its block, and no block
+    keeps an ``endpoints`` list (AWS_ENDPOINT_URL points every service at the sandbox)."""
+    settings = _configured(tmp_path)
+    settings = Settings(
+        state_dir=settings.state_dir,
+        terraform_dir=settings.terraform_dir,
+        port=4599,
+        cache_dir=tmp_path / "cache",
+    )
+    (settings.terraform_dir / "main.tf").write_text(
+        'provider "aws" {\n  alias  = "replica"\n  region = "eu-west-1"\n}\n'
+    )
+    monkeypatch.setattr(
+        terraform, "require_terraform", lambda s: str(_fake_terraform_version(tmp_path))
+    )
+    runner = terraform.Terraform(settings)
+    env = runner.environment()
+    terraform.stage_working_copy(runner.source, runner.dir)
+    text = runner.provider_override(env)
+    assert text.count('provider "aws"') == 2 and 'alias = "replica"' in text
+    assert "endpoints" not in text and "http://" not in text
+    assert "s3_use_path_style = true" in text and 'access_key                  = "test"' in text
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4599"
+    assert not [k for k in env if k.startswith("AWS_ENDPOINT_URL_")]
+    # Cached: no second tflocal run (tflocal made unrunnable proves it).
+    monkeypatch.setattr(terraform, "tflocal_path", lambda: str(tmp_path / "no-tflocal"))
+    assert runner.provider_override(env) == text
+    # Another endpoint is another override.
+    other = terraform.Terraform(
+        Settings(
+            state_dir=tmp_path / "other",
+            terraform_dir=settings.terraform_dir,
+            port=4600,
+            cache_dir=settings.cache_dir,
+        )
+    )
+    terraform.stage_working_copy(other.source, other.dir)
+    with pytest.raises(PlatformError, match="tflocal could not write"):
+        other.provider_override(other.environment())
+
+
+def test_strip_endpoints_leaves_everything_else() -> None:
+    override = (
+        'provider "aws" {\n  access_key = "test"\n  region = "us-east-1"\n  endpoints {\n'
+        '    s3 = "http://localhost:4566"\n    sts = "http://localhost:4566"\n }\n}\n'
+        'terraform {\n  backend "s3" {\n    endpoint = "http://localhost:4566"\n  }\n}\n'
+    )
+    assert terraform.strip_endpoints(override) == (
+        'provider "aws" {\n  access_key = "test"\n  region = "us-east-1"\n}\n'
+        'terraform {\n  backend "s3" {\n    endpoint = "http://localhost:4566"\n  }\n}\n'
+    )
+
+
+def test_a_fresh_state_folder_reuses_an_earlier_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``init`` runs once per configuration: the next state folder gets a copy of its
+    TF_DATA_DIR (provider links) and lock file; a changed configuration runs it again."""
+    fake = _fake(
+        tmp_path / "terraform-bin",
+        'echo init >> "$COUNT"\nmkdir -p "$TF_DATA_DIR/providers"\n'
+        'ln -s /opt/provider "$TF_DATA_DIR/providers/aws"\necho "# lock" > .terraform.lock.hcl\n',
+    )
+    monkeypatch.setenv("COUNT", str(tmp_path / "count"))
+    monkeypatch.setattr(terraform, "require_terraform", lambda settings: str(fake))
+    monkeypatch.setattr(terraform.Terraform, "provider_override", lambda self, env: "# o\n")
+    source = _configured(tmp_path).terraform_dir
+
+    def runner(name: str) -> terraform.Terraform:
+        return terraform.Terraform(
+            Settings(
+                state_dir=tmp_path / name,
+                terraform_dir=source,
+                cache_dir=tmp_path / "cache",
+                tf_mirror="none",
+                tf_plugin_cache=tmp_path / "plugins",
+            )
+        )
+
+    first = runner("a")
+    assert first.init() is True
+    assert first.init() is False  # same folder: the marker
+    second = runner("b")
+    assert second.init() is False
+    data = second.settings.state.terraform_data
+    assert (data / "providers" / "aws").is_symlink()
+    assert os.readlink(data / "providers" / "aws") == "/opt/provider"
+    assert (second.dir / ".terraform.lock.hcl").read_text() == "# lock\n"
+    assert second.init() is False
+    (source / "main.tf").write_text("# changed\n")
+    assert runner("c").init() is True
+    assert (tmp_path / "count").read_text().splitlines() == ["init", "init"]
 
 
 def test_outputs_are_read_from_the_state_as_terraform_output_prints_them(tmp_path: Path) -> None:
