@@ -289,3 +289,72 @@ def test_the_short_path_answers_what_localstacks_chain_answers(
     log = sandbox.settings.state.log_file.read_text(errors="replace")  # the LocalStack's own
     assert "Athena GetQueryResults takes the sandbox's short path" in log
     assert "Athena GetQueryExecution takes the sandbox's short path" in log
+
+
+def test_athena_clients_keep_their_connection_other_services_do_not(lake: SeededLake) -> None:
+    """A boto3 Athena client's start, polls and pages go over one TCP connection (the plugin
+    takes LocalStack's ``Connection: close`` off Athena's responses, short path and generic
+    chain alike); S3 answers keep it, and a client asking to close still gets its close."""
+    import urllib3.connection
+
+    platform = lake.platform
+    connects: list[Any] = []
+    original = urllib3.connection.connection.create_connection
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        connects.append(args[0])
+        return original(*args, **kwargs)
+
+    def headers_of(client: Any) -> list[str | None]:
+        seen: list[str | None] = []
+        client.meta.events.register(
+            "after-call.*.*",
+            lambda http_response, **_: seen.append(http_response.headers.get("Connection")),
+        )
+        return seen
+
+    urllib3.connection.connection.create_connection = counting
+    try:
+        athena = platform.client("athena")
+        seen = headers_of(athena)
+        query_id = run_with(athena, platform, "SELECT x FROM UNNEST(sequence(1, 2500)) AS t(x)")
+        assert wait(athena, query_id)["Status"]["State"] == "SUCCEEDED"
+        pages = athena.get_paginator("get_query_results").paginate(QueryExecutionId=query_id)
+        assert sum(len(p["ResultSet"]["Rows"]) for p in pages) == 2501
+        athena.list_work_groups()  # answered by moto
+        # StartQueryExecution and ListWorkGroups took LocalStack's generic chain, the polls
+        # and the 3 pages the short path.
+        assert len(seen) >= 6 and set(seen) == {None}, seen
+        assert len(connects) == 1, f"{len(connects)} connections for {len(seen)} calls"
+
+        connects.clear()
+        s3 = platform.client("s3")
+        s3_seen = headers_of(s3)
+        s3.list_buckets()
+        s3.list_buckets()
+        assert s3_seen == ["close", "close"]
+        assert len(connects) == 2
+
+        connects.clear()
+        closing = platform.client("athena")
+        closing_seen = headers_of(closing)
+        closing.meta.events.register(
+            "before-send.athena.*",
+            lambda request, **_: request.headers.__setitem__("Connection", "close"),
+        )
+        closing.get_query_execution(QueryExecutionId=query_id)
+        closing.get_query_execution(QueryExecutionId=query_id)
+        assert closing_seen == ["close", "close"]
+        assert len(connects) == 2
+    finally:
+        urllib3.connection.connection.create_connection = original
+
+
+def run_with(athena: Any, platform: SandboxHandle, sql: str) -> str:
+    return str(
+        athena.start_query_execution(
+            QueryString=sql,
+            WorkGroup=platform.outputs.workgroup,
+            QueryExecutionContext={"Database": platform.outputs.database},
+        )["QueryExecutionId"]
+    )
