@@ -51,7 +51,7 @@ def glue_sandbox() -> Any:
 def athena_sandbox() -> Any:
     """Athena's query API run by the sandbox's DuckDB engine; workgroups, named queries, data
     catalogs and tags from moto, plus the ops moto lacks."""
-    from sandbox.localstack_plugin import athena_fast_path
+    from sandbox.localstack_plugin import athena_fast_path, athena_keepalive
     from sandbox.localstack_plugin.athena import SandboxAthena
     from sandbox.localstack_plugin.runtime import current
 
@@ -59,6 +59,7 @@ def athena_sandbox() -> Any:
     provider = SandboxAthena(runtime.settings)
     runtime.register_athena(provider)  # the query executor the plugin owns
     athena_fast_path.install()  # polling and paging without LocalStack's generic parsing
+    athena_keepalive.install()  # Athena clients keep their connections (no Connection: close)
     return _moto_service("athena", provider.overrides())
 
 
