@@ -3,7 +3,7 @@
 Owns, on the DescribeDeliveryStream shape (AWS PascalCase dicts, as LocalStack's store keeps
 them):
 
-- which destination of a stream is the extended S3 one the sandbox delivers;
+- which destination of a stream is the one the sandbox delivers (extended S3 or Iceberg);
 - UpdateDestination (API reference): ``CurrentDeliveryStreamVersionId`` must be the stream's
   current ``VersionId`` (else ``ConcurrentModificationException``), every successful update bumps
   the version by one, parameters not given keep their current values (the update is merged into
@@ -34,6 +34,7 @@ from sandbox.firehose.errors import ConcurrentModificationError, InvalidArgument
 __all__ = [
     "batch_response",
     "check_version",
+    "delivered_destination",
     "extended_s3_destination",
     "merge_update",
     "next_version",
@@ -49,6 +50,18 @@ def extended_s3_destination(description: Mapping[str, Any]) -> tuple[dict, dict]
         extended = destination.get("ExtendedS3DestinationDescription")
         if extended:
             return destination, extended
+    return None
+
+
+def delivered_destination(description: Mapping[str, Any]) -> tuple[dict, dict] | None:
+    """``(destination, description)`` of the destination the sandbox delivers: the extended S3
+    one (``ExtendedS3DestinationDescription``) or the Iceberg one
+    (``IcebergDestinationDescription``); None if the stream has neither."""
+    for destination in description.get("Destinations", []):
+        for key in ("ExtendedS3DestinationDescription", "IcebergDestinationDescription"):
+            found = destination.get(key)
+            if found:
+                return destination, found
     return None
 
 

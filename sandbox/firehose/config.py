@@ -15,7 +15,8 @@ record format conversion (``CompressionFormat`` must be UNCOMPRESSED, ``SizeInMB
 hints given together.
 
 Not reproduced: checks against other services (the bucket, IAM role, Glue table and KMS key
-are not looked up at create time), S3 backup configuration and Iceberg/other destinations.
+are not looked up at create time), S3 backup configuration and destinations other than S3 and
+Iceberg (whose rules are :mod:`~sandbox.firehose.iceberg`'s).
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ from sandbox.core.limits import (
 )
 from sandbox.firehose.compression import COMPRESSION_FORMATS
 from sandbox.firehose.errors import InvalidArgumentError, ValidationError, validation_message
+from sandbox.firehose.iceberg import (
+    IcebergTarget,
+    iceberg_target,
+    is_iceberg_destination,
+    validate_iceberg_configuration,
+)
 from sandbox.firehose.prefixes import KeyLayout
 from sandbox.firehose.processors import compile_query
 
@@ -120,6 +127,9 @@ class StreamConfig:
     file_extension: str | None
     log_target: tuple[str, str] | None
     raw: dict[str, Any]
+    # An Iceberg destination (sandbox.firehose.iceberg): records become table rows, the
+    # bucket and layout are S3Configuration's (failed records only).
+    iceberg: IcebergTarget | None = None
 
 
 def _model_violations(destination: dict) -> list[str]:
@@ -288,8 +298,39 @@ def _check_conversion(destination: dict, conversion: dict) -> None:
         )
 
 
+def parse_iceberg_destination(destination: dict) -> StreamConfig:
+    """An ``IcebergDestinationDescription``, validated, as the engine's configuration."""
+    validate_iceberg_configuration(destination)
+    s3 = destination.get("S3DestinationDescription") or {}
+    layout = KeyLayout.from_destination(
+        s3.get("Prefix"), s3.get("ErrorOutputPrefix"), dynamic_partitioning=False
+    )
+    hints = destination.get("BufferingHints") or {}
+    logging = destination.get("CloudWatchLoggingOptions") or {}
+    log_target = None
+    if logging.get("Enabled") and logging.get("LogGroupName"):
+        log_target = (str(logging["LogGroupName"]), str(logging.get("LogStreamName") or ""))
+    return StreamConfig(
+        bucket=bucket_name(s3.get("BucketARN")),
+        layout=layout,
+        size_bytes=int(hints.get("SizeInMBs") or DEFAULT_SIZE_MB) * 1024 * 1024,
+        interval_s=float(hints.get("IntervalInSeconds", DEFAULT_INTERVAL_S)),
+        compression=s3.get("CompressionFormat") or "UNCOMPRESSED",
+        processors=Processors(),
+        dynamic_partitioning=False,
+        conversion=None,
+        time_zone=None,
+        file_extension=None,
+        log_target=log_target,
+        raw=dict(destination),
+        iceberg=iceberg_target(destination),
+    )
+
+
 def parse_destination(destination: dict) -> StreamConfig:
     """Validate ``destination`` (AWS PascalCase keys) and apply AWS's defaults."""
+    if is_iceberg_destination(destination):
+        return parse_iceberg_destination(destination)
     violations = _model_violations(destination)
     if violations:
         raise ValidationError(validation_message(violations))

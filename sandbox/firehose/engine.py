@@ -65,15 +65,25 @@ from sandbox.firehose.error_output import (
     render_error_lines,
 )
 from sandbox.firehose.errors import ResourceNotFoundError
+from sandbox.firehose.iceberg import (
+    ICEBERG_FAILED,
+    IcebergTarget,
+    RowFailure,
+    TablePlan,
+    parse_record,
+    plan_table,
+    record_row,
+    route,
+)
 from sandbox.firehose.jq_worker import JqWorkers
-from sandbox.firehose.prefixes import object_name
+from sandbox.firehose.prefixes import KeyLayout, object_name
 from sandbox.firehose.processors import ExtractionFailure, MetadataExtractor, ResultMemo
 from sandbox.firehose.wal import IdRun, split_runs
 
 if TYPE_CHECKING:
     from sandbox.firehose.wal import WriteAheadLog
 
-__all__ = ["DeliveryEngine", "S3Object"]
+__all__ = ["DeliveryEngine", "IcebergCommit", "S3Object", "iceberg_commit_key"]
 
 CONTENT_TYPE = "application/octet-stream"
 ACTIVE_PARTITIONS_EXCEEDED = "DynamicPartitioning.ActivePartitionsLimitExceeded"
@@ -104,6 +114,27 @@ class S3Object:
     body: bytes
     content_type: str | None = None
     content_encoding: str | None = None
+
+
+@dataclass
+class IcebergCommit(S3Object):
+    """One commit to one Iceberg table (Iceberg destinations): what the sink commits instead of
+    PUTting an object. ``key`` (``iceberg://<db>/<table>/<commit id>``) names the commit in the
+    write-ahead log; the commit carries ``commit_id`` in its snapshot summary, so a replay can
+    tell whether it happened."""
+
+    target: IcebergTarget | None = None
+    plan: TablePlan | None = None
+    commit_id: str = ""
+    add_columns: dict[str, Any] = field(default_factory=dict)
+    create_schema: Any = None  # a pyiceberg Schema when the table is to be created
+
+
+ICEBERG_KEY_PREFIX = "iceberg://"
+
+
+def iceberg_commit_key(database: str, table: str, commit_id: str) -> str:
+    return f"{ICEBERG_KEY_PREFIX}{database}/{table}/{commit_id}"
 
 
 Partition = tuple[str, ...] | None
@@ -165,7 +196,22 @@ class _Stream:
             memo = memos.setdefault((query, keys), ResultMemo()) if memos is not None else None
             self.extractor = MetadataExtractor(query, keys, memo, jq_workers)
         self.converter = Converter(config.conversion) if config.conversion else None
-        self.gzip_on_put = self.converter is None and config.compression == "GZIP"
+        self.gzip_on_put = (
+            self.converter is None and config.iceberg is None and config.compression == "GZIP"
+        )
+        # Iceberg destinations: the routing query, and the tables' own error prefixes.
+        self.router: Any = None
+        self.error_layouts: dict[tuple[str, str], KeyLayout] = {}
+        if config.iceberg is not None:
+            if config.iceberg.routing_query:
+                import jq
+
+                self.router = jq.compile(config.iceberg.routing_query)
+            for table in config.iceberg.tables:
+                if table.error_prefix:
+                    self.error_layouts[(table.database, table.table)] = KeyLayout.from_destination(
+                        None, table.error_prefix, dynamic_partitioning=False
+                    )
 
     def idle(self) -> bool:
         return not (self.buffers or self.ready or self.pending or self.puts_in_progress)
@@ -212,8 +258,12 @@ class DeliveryEngine:
         active_partition_limit: int = DEFAULT_ACTIVE_PARTITIONS,
         jq_workers: JqWorkers | None = None,
         journal: WriteAheadLog | None = None,
+        iceberg: Any = None,
     ) -> None:
         self._sink = sink
+        # Iceberg destinations: ``iceberg.schema(target, database, table)`` is the table's
+        # current pyiceberg Schema, or None if the table does not exist.
+        self._iceberg = iceberg
         # Accepted records are logged here before put_records returns (None: memory only).
         self.journal = journal
         # MetadataExtraction's large batches run in these helper processes (None: in-process).
@@ -654,6 +704,7 @@ class DeliveryEngine:
         oldest: float,
         catalog: dict[str, Any] | None = None,
         ids: list[IdRun] | None = None,
+        layout: KeyLayout | None = None,
     ) -> _Write:
         config = stream.config
         now = self._clock()
@@ -661,7 +712,7 @@ class DeliveryEngine:
         packed = compress(body, config.compression)
         moment = self._moment(stream, oldest)
         key = (
-            config.layout.error_output_prefix(moment, error_type, self._random_11)
+            (layout or config.layout).error_output_prefix(moment, error_type, self._random_11)
             + object_name(stream.name, stream.version, moment, self._random_suffix())
             + packed.extension
         )
@@ -694,6 +745,8 @@ class DeliveryEngine:
 
     def _render_data(self, stream: _Stream, batch: _Buffer) -> list[_Write]:
         config = stream.config
+        if config.iceberg is not None:
+            return self._render_iceberg(stream, batch, config.iceberg)
         moment = self._moment(stream, batch.oldest)
         mapping = (
             dict(zip(config.layout.partition_keys, batch.partition, strict=True))
@@ -761,6 +814,110 @@ class DeliveryEngine:
         )
         count = sum(len(members) for _, members in batch.chunks)
         return [_Write(obj, count, 0, batch.partition, ids=_ids(batch))]
+
+    def _render_iceberg(
+        self, stream: _Stream, batch: _Buffer, target: IcebergTarget
+    ) -> list[_Write]:
+        """One commit per destination table, and the records that cannot be delivered to the
+        error output (``S3ErrorOutputPrefix`` of their table, else S3Configuration's)."""
+        from sandbox.firehose import iceberg as ib
+
+        records = [record for _, members in batch.chunks for record in members]
+        arrivals = [arrival for arrival, members in batch.chunks for _ in members]
+        failed: dict[tuple[str, str] | None, list[tuple[int, RowFailure]]] = {}
+        groups: dict[tuple[str, str], list[tuple[int, str, dict[str, Any]]]] = {}
+        for i, data in enumerate(records):
+            parsed = parse_record(data)
+            where = (
+                parsed if isinstance(parsed, RowFailure) else route(target, parsed, stream.router)
+            )
+            if isinstance(where, RowFailure):
+                failed.setdefault(None, []).append((i, where))
+                continue
+            assert isinstance(parsed, dict)
+            groups.setdefault((where.database, where.table), []).append(
+                (i, where.operation, parsed)
+            )
+        writes: list[_Write] = []
+        all_ids = _ids(batch)
+        for (database, table), items in groups.items():
+            table_config = target.table(database, table)
+            problems = failed.setdefault((database, table), [])
+            try:
+                schema = self._iceberg.schema(target, database, table)
+            except Exception as error:  # the catalog did not answer: retried as a whole
+                raise RuntimeError(f"Glue table {database}.{table}: {error}") from error
+            add_columns: dict[str, Any] = {}
+            create_schema = None
+            unknown: list[str] = []
+            objects = [obj for _, _, obj in items]
+            if schema is None:
+                if not target.table_creation:
+                    problems.extend(
+                        (i, RowFailure(ib.TABLE_NOT_FOUND, f"Table {database}.{table} not found."))
+                        for i, _, _ in items
+                    )
+                    continue
+                columns, unknown = ib.new_columns(objects, set())
+                schema = create_schema = ib.schema_with(None, columns)
+            elif target.schema_evolution:
+                add_columns, unknown = ib.new_columns(objects, set(schema.column_names))
+                if add_columns:
+                    schema = ib.schema_with(schema, add_columns)
+            if unknown:
+                kept_items = []
+                for item in items:
+                    nested = [name for name in unknown if item[2].get(name) is not None]
+                    if nested:
+                        problems.append((item[0], ib.evolution_failure(nested[0])))
+                    else:
+                        kept_items.append(item)
+                items = kept_items
+            rows: list[tuple[int, str, dict[str, Any]]] = []
+            for i, operation, obj in items:
+                row = record_row(obj, schema)
+                if isinstance(row, RowFailure):
+                    problems.append((i, row))
+                else:
+                    rows.append((i, operation, row))
+            keys = (table_config.unique_keys if table_config else ()) or tuple(
+                schema.identifier_field_names()
+            )
+            plan, plan_failures = plan_table(database, table, keys, rows)
+            problems.extend(plan_failures)
+            if not plan.positions:
+                continue
+            commit_id = self._random_suffix()
+            commit = IcebergCommit(
+                stream.config.bucket,
+                iceberg_commit_key(database, table, commit_id),
+                b"",
+                target=target,
+                plan=plan,
+                commit_id=commit_id,
+                add_columns=add_columns,
+                create_schema=create_schema,
+            )
+            ids = split_runs(all_ids, plan.positions)[1] if all_ids is not None else None
+            writes.append(_Write(commit, len(plan.positions), 0, None, ids=ids))
+        for table_key, problems in failed.items():
+            if not problems:
+                continue
+            problems.sort(key=lambda item: item[0])
+            positions = [i for i, _ in problems]
+            failures = [
+                FailedRecord(records[i], arrivals[i], problem.code, problem.message)
+                for i, problem in problems
+            ]
+            ids = split_runs(all_ids, positions)[1] if all_ids is not None else None
+            error_type = PROCESSING_FAILED if table_key is None else ICEBERG_FAILED
+            layout = stream.error_layouts.get(table_key) if table_key is not None else None
+            writes.append(
+                self._error_write(
+                    stream, failures, error_type, batch.oldest, ids=ids, layout=layout
+                )
+            )
+        return writes
 
     @staticmethod
     def _piece(config: StreamConfig, members: list[bytes]) -> bytes:

@@ -26,6 +26,7 @@ from sandbox.firehose.wal import Configure, Records, Removed, Replay, WriteAhead
 
 if TYPE_CHECKING:
     from sandbox.firehose import DeliveryEngine, S3Object
+    from sandbox.firehose.iceberg_writer import IcebergTables
 
 LOG = logging.getLogger(__name__)
 
@@ -41,8 +42,38 @@ def _clients(account_id: str, region: str) -> Any:
     return connect_to(aws_access_key_id=account_id, region_name=region)
 
 
-def _sink(account_id: str, region: str):
+def _iceberg_tables(account_id: str, region: str) -> IcebergTables:
+    """The account's Iceberg tables through a pyiceberg Glue catalog on this LocalStack's own
+    gateway; Glue requests are handed to the gateway in process (they also work while
+    LocalStack shuts down), the data files go over loopback HTTP (pyarrow's S3 client)."""
+
+    def catalog(table_region: str | None, account: str | None, warehouse: str | None) -> Any:
+        from sandbox.iceberg.catalog import glue_catalog
+        from sandbox.localstack_plugin.athena import gateway_endpoint, send_in_process
+
+        host, port = gateway_endpoint()
+        made = glue_catalog(
+            f"http://{host}:{port}",
+            table_region or region,
+            account or account_id,
+            warehouse=warehouse,
+        )
+        made.glue = send_in_process(made.glue)
+        return made
+
+    from sandbox.firehose.iceberg_writer import IcebergTables
+
+    return IcebergTables(catalog)
+
+
+def _sink(account_id: str, region: str, tables: IcebergTables | None = None):
     def put(obj: S3Object) -> None:
+        from sandbox.firehose.engine import IcebergCommit
+
+        if isinstance(obj, IcebergCommit):
+            assert tables is not None
+            tables.commit(obj)
+            return
         s3 = _clients(account_id, region).s3
         kwargs: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key, "Body": obj.body}
         if obj.content_type:
@@ -69,7 +100,20 @@ def _schema_lookup(account_id: str, region: str):
 
 
 def _exists(account_id: str, region: str) -> Callable[[str, str], bool]:
+    tables: list[IcebergTables] = []
+
     def exists(bucket: str, key: str) -> bool:
+        from sandbox.firehose.engine import ICEBERG_KEY_PREFIX
+
+        if key.startswith(ICEBERG_KEY_PREFIX):  # an Iceberg commit: is it in the table's history?
+            database, table, commit_id = key[len(ICEBERG_KEY_PREFIX) :].split("/", 2)
+            if not tables:
+                tables.append(_iceberg_tables(account_id, region))
+            try:
+                return tables[0].committed(database, table, commit_id)
+            except Exception as exc:  # unknown: deliver again (the commit checks its id too)
+                LOG.warning("Firehose replay: Iceberg table %s.%s: %s", database, table, exc)
+                return False
         try:
             _clients(account_id, region).s3.head_object(Bucket=bucket, Key=key)
         except Exception as exc:
@@ -159,12 +203,14 @@ class DeliveryEngines:
                 journal = None
                 if self.wal_dir is not None:
                     journal = WriteAheadLog(self.wal_dir / account_id / region)
+                tables = _iceberg_tables(account_id, region)
                 engine = DeliveryEngine(
-                    sink=_sink(account_id, region),
+                    sink=_sink(account_id, region, tables),
                     schema_lookup=_schema_lookup(account_id, region),
                     log_sink=_log_sink(account_id, region),
                     jq_workers=self.jq_workers,
                     journal=journal,
+                    iceberg=tables,
                 )
                 self._engines[key] = engine
             self._ensure_timer()

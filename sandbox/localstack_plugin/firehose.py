@@ -14,6 +14,9 @@ What changes against LocalStack 4.14.0's own provider (everything else is inheri
   (prefix expressions, error prefix, dynamic partitioning, conversion rules) and register it with
   the engine; UpdateDestination merges into the existing destination, checks
   ``CurrentDeliveryStreamVersionId`` and bumps the version, as AWS does.
+- The Iceberg destination (``IcebergDestinationConfiguration``, which LocalStack drops): the
+  same, with :mod:`sandbox.firehose.iceberg`'s rules; DescribeDeliveryStream answers its
+  ``IcebergDestinationDescription``; records are committed to the tables with pyiceberg.
 - PutRecord / PutRecordBatch check AWS's batch limits and hand the raw record bytes to the engine,
   which buffers, partitions, compresses, converts and writes to S3 (or to the error output).
 - Server-side encryption: ``DeliveryStreamEncryptionConfigurationInput`` at creation and
@@ -21,7 +24,8 @@ What changes against LocalStack 4.14.0's own provider (everything else is inheri
   (LocalStack answers 501). Nothing is actually encrypted in memory: the emulator has no keys.
 - DeleteDeliveryStream delivers what is buffered first.
 
-Not reproduced: destinations other than (extended) S3 keep LocalStack's behaviour; the
+Not reproduced: destinations other than (extended) S3 and Iceberg keep LocalStack's behaviour;
+switching a stream's destination type with UpdateDestination; the
 ``DeliveryStreamStatus`` transitions (CREATING/UPDATING/ENABLING) are immediate.
 """
 
@@ -42,6 +46,7 @@ from sandbox.firehose import (
     FirehoseError,
     api,
     encryption,
+    iceberg,
     validate_batch,
     validate_destination,
     validate_record,
@@ -137,10 +142,16 @@ class SandboxFirehoseProvider(FirehoseProvider):
     def create_delivery_stream(
         self, context: RequestContext, delivery_stream_name: str, **kwargs: Any
     ) -> Any:
+        iceberg_description = None
         try:
             extended = kwargs.get("extended_s3_destination_configuration")
             if extended:
                 validate_destination(extended)
+            if kwargs.get("iceberg_destination_configuration"):
+                iceberg_description = iceberg.description_from_configuration(
+                    kwargs["iceberg_destination_configuration"]
+                )
+                validate_destination(iceberg_description)
             sse = encryption.encryption_at_creation(
                 kwargs.get("delivery_stream_type"),
                 kwargs.get("delivery_stream_encryption_configuration_input"),
@@ -150,7 +161,15 @@ class SandboxFirehoseProvider(FirehoseProvider):
         result = super().create_delivery_stream(context, delivery_stream_name, **kwargs)
         description = self._description(context, delivery_stream_name)
         description["DeliveryStreamEncryptionConfiguration"] = sse
-        if found := api.extended_s3_destination(description):
+        if iceberg_description is not None:
+            # LocalStack keeps no Iceberg destination: the sandbox's, with AWS's id format.
+            description["Destinations"].append(
+                {
+                    "DestinationId": f"destinationId-{len(description['Destinations']) + 1:012d}",
+                    "IcebergDestinationDescription": iceberg_description,
+                }
+            )
+        if found := api.delivered_destination(description):
             engine = self.engines.engine_for(context.account_id, context.region)
             engine.configure_stream(delivery_stream_name, description["VersionId"], found[1])
         return result
@@ -164,6 +183,14 @@ class SandboxFirehoseProvider(FirehoseProvider):
         **kwargs: Any,
     ) -> Any:
         description = self._description(context, delivery_stream_name)
+        if kwargs.get("iceberg_destination_update") is not None:
+            return self._update_iceberg(
+                context,
+                description,
+                current_delivery_stream_version_id,
+                destination_id,
+                kwargs["iceberg_destination_update"],
+            )
         update = kwargs.get("extended_s3_destination_update")
         found = api.extended_s3_destination(description)
         if found is not None and found[0].get("DestinationId") != destination_id:
@@ -192,6 +219,37 @@ class SandboxFirehoseProvider(FirehoseProvider):
         description["VersionId"] = api.next_version(description.get("VersionId"))
         engine = self.engines.engine_for(context.account_id, context.region)
         engine.configure_stream(delivery_stream_name, description["VersionId"], merged)
+        return {}
+
+    def _update_iceberg(
+        self,
+        context: RequestContext,
+        description: Any,
+        version: str,
+        destination_id: str,
+        update: dict,
+    ) -> Any:
+        """UpdateDestination with ``IcebergDestinationUpdate`` (merged, checked, re-registered)."""
+        name = description["DeliveryStreamName"]
+        found = api.delivered_destination(description)
+        try:
+            api.check_version(name, description.get("VersionId"), version)
+            if (
+                found is None
+                or found[0].get("DestinationId") != destination_id
+                or "IcebergDestinationDescription" not in found[0]
+            ):
+                raise InvalidArgumentError(
+                    "Changing the destination type to Iceberg is not reproduced by the sandbox: "
+                    "create a new delivery stream with IcebergDestinationConfiguration."
+                )
+            merged = iceberg.updated_description(found[1], update)
+        except FirehoseError as error:
+            raise aws_error(error) from error
+        found[0]["IcebergDestinationDescription"] = merged
+        description["VersionId"] = api.next_version(description.get("VersionId"))
+        engine = self.engines.engine_for(context.account_id, context.region)
+        engine.configure_stream(name, description["VersionId"], merged)
         return {}
 
     def delete_delivery_stream(
@@ -238,7 +296,7 @@ class SandboxFirehoseProvider(FirehoseProvider):
         """Hand records to the engine: whether the stream is encrypted, or None when the stream
         has no extended S3 destination (LocalStack's own provider handles it then)."""
         description = self._description(context, name)
-        if not api.extended_s3_destination(description):
+        if not api.delivered_destination(description):
             return None
         try:
             if single:
@@ -298,7 +356,7 @@ class SandboxFirehoseProvider(FirehoseProvider):
         """Kinesis-source path: records arrive base64-encoded from LocalStack's listener."""
         store = self.get_store(account_id, region_name)
         description = store.delivery_streams.get(delivery_stream_name)
-        if not description or not api.extended_s3_destination(description):
+        if not description or not api.delivered_destination(description):
             return super()._put_records(
                 account_id, region_name, delivery_stream_name, unprocessed_records
             )
