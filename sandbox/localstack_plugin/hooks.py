@@ -76,7 +76,7 @@ def _restored_streams() -> list[tuple[str, str, str, str, dict]]:
     streams = []
     for account, region, store in firehose_stores.iter_stores():
         for name, description in list(store.delivery_streams.items()):
-            found = api.extended_s3_destination(description)
+            found = api.delivered_destination(description)
             if found is not None:
                 streams.append((account, region, name, str(description["VersionId"]), found[1]))
     return streams
