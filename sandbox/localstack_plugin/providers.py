@@ -43,8 +43,11 @@ def s3_sandbox() -> Any:
 
 @aws_provider(api="glue", name="sandbox")
 def glue_sandbox() -> Any:
-    """Glue Data Catalog from moto's Glue backend (databases, tables, partitions, tags)."""
-    return _moto_service("glue")
+    """Glue Data Catalog from moto's Glue backend (databases, tables, partitions, tags), with
+    CreateTable making Iceberg tables from ``OpenTableFormatInput`` as AWS Glue does."""
+    from sandbox.localstack_plugin import glue
+
+    return _moto_service("glue", glue.overrides())
 
 
 @aws_provider(api="athena", name="sandbox")
