@@ -49,6 +49,11 @@ _OPTIONAL = {
     "json_error_output_prefix": "json_error_output_prefix",
     "parquet_prefix": "parquet_prefix",
     "parquet_error_output_prefix": "parquet_error_output_prefix",
+    # The Iceberg stream and table (terraform/ since issue 18).
+    "iceberg_stream": "iceberg_stream_name",
+    "iceberg_table": "iceberg_table_name",
+    "iceberg_table_location": "iceberg_table_location",
+    "iceberg_error_output_prefix": "iceberg_error_output_prefix",
 }
 
 
@@ -93,6 +98,10 @@ class Outputs:
     json_error_output_prefix: str | None = None
     parquet_prefix: str | None = None
     parquet_error_output_prefix: str | None = None
+    iceberg_stream: str | None = None
+    iceberg_table: str | None = None
+    iceberg_table_location: str | None = None
+    iceberg_error_output_prefix: str | None = None
 
     @classmethod
     def from_terraform(cls, raw: dict) -> Outputs:
