@@ -113,7 +113,7 @@ _NOT_COPIED = shutil.ignore_patterns(*_IGNORED)
 # CloudWatch Logs, Athena; STS has no resources). tests/unit/infra checks the two agree.
 RESTORED_RESOURCE_PREFIXES = {
     "s3": ("aws_s3_bucket",),
-    "glue": ("aws_glue_",),
+    "glue": ("aws_glue_", "terraform_data"),  # terraform/'s terraform_data makes a Glue table
     "firehose": ("aws_kinesis_firehose_",),
     "iam": ("aws_iam_",),
     "logs": ("aws_cloudwatch_log_",),
@@ -273,6 +273,8 @@ class Terraform:
                 "AWS_SECRET_ACCESS_KEY": self.settings.secret_access_key,
                 "AWS_DEFAULT_REGION": self.settings.region,
                 "AWS_REGION": self.settings.region,
+                # terraform/ runs the AWS CLI (the Iceberg table's Glue call): the venv's first.
+                "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
                 # localhost.localstack.cloud does not resolve on offline machines.
                 "S3_HOSTNAME": "localhost",
                 "TF_CLI_CONFIG_FILE": str(
