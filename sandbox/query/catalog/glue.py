@@ -73,9 +73,12 @@ class Table:
         serde_info = sd.get("SerdeInfo") or {}
 
         def columns(items: Iterable[Mapping[str, Any]]) -> tuple[Column, ...]:
+            # pyiceberg keeps an Iceberg table's dropped columns in Glue, marked
+            # ``iceberg.field.current = false``: they are not the table's columns.
             return tuple(
                 Column(item["Name"].lower(), item.get("Type", "string"), item.get("Comment", ""))
                 for item in items
+                if (item.get("Parameters") or {}).get("iceberg.field.current") != "false"
             )
 
         return cls(

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.core.gluetypes import GlueTypeError, parse_glue_type
+from sandbox.query.dialect.iceberg import PartitionField, partition_fields
 from sandbox.query.dialect.statements import TableRef, _Parser, _tokenize
 from sandbox.query.errors import QueryError, UnsupportedError
 
@@ -110,6 +111,20 @@ class CreateTable:
 
 
 @dataclass(frozen=True)
+class CreateIcebergTable:
+    """``CREATE TABLE t (cols) [PARTITIONED BY (transforms)] LOCATION '...' TBLPROPERTIES
+    ('table_type'='ICEBERG', ...)`` (Athena user guide, "Create Iceberg tables")."""
+
+    table: TableRef
+    columns: tuple[ColumnDef, ...]
+    partitioning: tuple[PartitionField, ...] = ()
+    if_not_exists: bool = False
+    comment: str | None = None
+    location: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DropTable:
     table: TableRef
     if_exists: bool = False
@@ -163,6 +178,7 @@ Statement = (
     | CreateDatabase
     | DropDatabase
     | CreateTable
+    | CreateIcebergTable
     | DropTable
     | AlterColumns
     | AlterTableSet
@@ -417,11 +433,36 @@ def _create(p: _DdlParser) -> Statement | None:
             query = query[1:-1].strip()
         return CreateTableAs(table, ctas, query, with_data, if_not_exists)
     if not external:
+        return _iceberg_table(p, table, if_not_exists)
+    return _external_table(p, table, if_not_exists)
+
+
+def _iceberg_table(p: _DdlParser, table: TableRef, if_not_exists: bool) -> CreateIcebergTable:
+    """CREATE TABLE without EXTERNAL: Athena creates only Iceberg tables that way."""
+    columns = p.columns() if p.at_other("(") else ()
+    values: dict[str, Any] = {"properties": {}}
+    while p.peek() is not None:
+        if p.accept_word("COMMENT"):
+            values["comment"] = p.string()
+        elif p.accept_word("PARTITIONED", "BY"):
+            values["partitioning"] = partition_fields(p)
+        elif p.accept_word("LOCATION"):
+            values["location"] = p.string()
+        elif p.accept_word("TBLPROPERTIES"):
+            values["properties"] = p.string_map()
+        elif p.at_word("ROW") or p.at_word("STORED"):
+            raise UnsupportedError(
+                "CREATE TABLE without EXTERNAL", "ROW FORMAT/STORED AS need CREATE EXTERNAL TABLE"
+            )
+        else:
+            p.fail("unexpected text")
+    if str(values["properties"].get("table_type", "")).upper() != "ICEBERG":
         raise UnsupportedError(
             "CREATE TABLE without EXTERNAL",
-            "Athena creates such tables only as Iceberg tables; use CREATE EXTERNAL TABLE",
+            "Athena creates such tables only as Iceberg tables (TBLPROPERTIES "
+            "('table_type'='ICEBERG')); use CREATE EXTERNAL TABLE",
         )
-    return _external_table(p, table, if_not_exists)
+    return CreateIcebergTable(table, columns, if_not_exists=if_not_exists, **values)
 
 
 def _external_table(p: _DdlParser, table: TableRef, if_not_exists: bool) -> CreateTable:

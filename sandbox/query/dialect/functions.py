@@ -645,13 +645,15 @@ BUILDERS.update(
 # -- the allow-list -------------------------------------------------------------------------
 
 # sqlglot classes whose DuckDB rendering has Trino's semantics (conformance suite: tests/sql).
+# Version (FOR VERSION|TIMESTAMP AS OF) never reaches DuckDB: the session resolves it to a
+# snapshot's view of the Iceberg table first (engine.session._time_travel).
 ALLOWED = frozenset(
     """
     Select From Join Where Group Having Order Ordered Limit LimitOptions Offset Fetch Column
     Identifier Literal Alias Star Table TableAlias Subquery Union Intersect Except With CTE
     Paren Distinct Exists In Any All Tuple Values Window WindowSpec Filter Lambda Dot Struct
     PropertyEQ ColumnDef DataType DataTypeParam Interval Var Null Boolean Escape Unnest RegrSlope
-    RegrIntercept Uuid Date Rand Normalize Cube
+    RegrIntercept Uuid Date Rand Normalize Cube Version
     Rollup GroupingSets Grouping Placeholder Lateral Qualify Slice Bracket Within WithinGroup
     Add Sub Mul Div IntDiv Mod Neg And Or Not EQ NEQ GT GTE LT LTE Is Between Like NullSafeEQ
     NullSafeNEQ DPipe Case If Coalesce Nullif Cast TryCast Try AtTimeZone Greatest Least

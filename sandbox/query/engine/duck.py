@@ -63,22 +63,27 @@ class Scan:
     list_requests: int = 0
 
 
-def httpfs_extension_path() -> Path:
-    """The httpfs extension shipped by the ``duckdb-extension-httpfs`` wheel for this DuckDB."""
-    spec = importlib.util.find_spec("duckdb_extension_httpfs")
+def extension_path(name: str) -> Path:
+    """The ``name`` extension shipped by the ``duckdb-extension-<name>`` wheel for this DuckDB."""
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
     if spec is None or not spec.submodule_search_locations:
         raise QueryError(
-            "the duckdb-extension-httpfs package is missing; run `make install` "
+            f"the duckdb-extension-{name} package is missing; run `make install` "
             f"(it must match duckdb=={duckdb.__version__})"
         )
     root = Path(next(iter(spec.submodule_search_locations)))
-    path = root / "extensions" / f"v{duckdb.__version__}" / "httpfs.duckdb_extension"
+    path = root / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
     if not path.exists():
         raise QueryError(
-            f"no httpfs extension for DuckDB {duckdb.__version__} under {root}; install "
-            f"duckdb-extension-httpfs=={duckdb.__version__}"
+            f"no {name} extension for DuckDB {duckdb.__version__} under {root}; install "
+            f"duckdb-extension-{name}=={duckdb.__version__}"
         )
     return path
+
+
+def httpfs_extension_path() -> Path:
+    """The httpfs extension shipped by the ``duckdb-extension-httpfs`` wheel for this DuckDB."""
+    return extension_path("httpfs")
 
 
 def secret_endpoint(endpoint_url: str) -> tuple[str, bool]:
@@ -109,8 +114,11 @@ LOCKDOWN = (
 )
 
 
-def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that reads ``s3://`` from the sandbox endpoint only, logging HTTP."""
+def connect(settings: Settings, *, iceberg: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that reads ``s3://`` from the sandbox endpoint only, logging HTTP.
+
+    With ``iceberg`` the avro and iceberg extensions are loaded too (before the lock-down, which
+    forbids loading; ~0.2 s, so only sessions that meet an Iceberg table pay it)."""
     if not settings.is_local:
         raise QueryError(
             f"the DuckDB engine reads the sandbox's emulated S3, but the endpoint is "
@@ -118,6 +126,9 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         )
     con = duckdb.connect(config=dict(_STARTUP_CONFIG))
     con.execute("LOAD " + literal(str(httpfs_extension_path())))
+    if iceberg:
+        con.execute("LOAD " + literal(str(extension_path("avro"))))
+        con.execute("LOAD " + literal(str(extension_path("iceberg"))))
     endpoint, use_ssl = secret_endpoint(settings.endpoint_url)
     con.execute(
         "CREATE OR REPLACE SECRET sandbox_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, "
@@ -164,8 +175,12 @@ def http_log(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | 
     return [(str(m), str(u), str(s), None if n is None else str(n)) for m, u, s, n in rows]
 
 
-def scan_from_log(rows: Iterable[tuple[str, str, str, str | None]]) -> Scan:
-    """Sum the object bytes fetched: GET 200/206 bodies, not HEADs or bucket listings."""
+def scan_from_log(
+    rows: Iterable[tuple[str, str, str, str | None]], unbilled: Iterable[str] = ()
+) -> Scan:
+    """Sum the object bytes fetched: GET 200/206 bodies, not HEADs or bucket listings, nor
+    objects under the ``unbilled`` ``s3://`` folders (Iceberg tables' metadata files)."""
+    skipped = tuple("/" + folder.removeprefix("s3://") for folder in unbilled)
     total = gets = heads = lists = 0
     objects: set[str] = set()
     for method, url, status, length in rows:
@@ -179,6 +194,8 @@ def scan_from_log(rows: Iterable[tuple[str, str, str, str | None]]) -> Scan:
             lists += 1
             continue
         if not status.startswith(("OK", "PartialContent", "200", "206")):
+            continue
+        if skipped and parsed.path.startswith(skipped):
             continue
         gets += 1
         objects.add(parsed.path)

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+from botocore.exceptions import ClientError
 
+from sandbox.iceberg.catalog import is_iceberg, metadata_location
 from sandbox.query.catalog import views
 from sandbox.query.catalog.glue import Catalog, Table
 from sandbox.query.catalog.partitions import (
@@ -33,7 +35,9 @@ from sandbox.query.catalog.partitions import (
     show_partitions,
 )
 from sandbox.query.catalog.tables import resolve
+from sandbox.query.dialect import iceberg as iceberg_sql
 from sandbox.query.dialect.ddl import CreateTableAs, InsertInto, Statement, Unload, parse_ddl
+from sandbox.query.dialect.iceberg import IcebergStatement, parse_iceberg
 from sandbox.query.dialect.pruning import partition_filters
 from sandbox.query.dialect.quoting import identifier
 from sandbox.query.dialect.statements import (
@@ -51,7 +55,8 @@ from sandbox.query.dialect.statements import (
     show_tables_matcher,
 )
 from sandbox.query.dialect.translate import parse, table_references, translate
-from sandbox.query.engine import duck
+from sandbox.query.engine import duck, iceberg
+from sandbox.query.engine.iceberg_writes import IcebergWriter
 from sandbox.query.engine.pricing import DEFAULT_PRICES, Prices, athena_cost
 from sandbox.query.engine.readers import JSON_ANY, JSON_LINES, reader_kind, view_sql
 from sandbox.query.engine.writes import Selected, WriteContext, Writer
@@ -61,6 +66,26 @@ from sandbox.settings import Settings, load
 MAX_VIEW_DEPTH = 16  # views over views, before a cycle is assumed
 # DuckDB's message when a line holds more than one JSON document.
 _CONCATENATED = "unexpected content after document"
+
+
+def _not_iceberg(statement: IcebergStatement, qualified: str) -> QueryError:
+    """Athena's answer to an Iceberg-only statement on a Hive table."""
+    if isinstance(statement, iceberg_sql.RenameTable):
+        return UnsupportedError(
+            "ALTER TABLE ... RENAME TO", "Athena does not rename Hive tables (Unsupported DDL)"
+        )
+    if isinstance(statement, iceberg_sql.ChangeColumn | iceberg_sql.DropColumn):
+        what = "CHANGE COLUMN" if isinstance(statement, iceberg_sql.ChangeColumn) else "DROP COLUMN"
+        return UnsupportedError(f"ALTER TABLE ... {what} on Hive table {qualified}")
+    verb = type(statement).__name__.upper()
+    return QueryError(
+        f"NOT_SUPPORTED: Modifying Hive table rows is only supported for transactional "
+        f"tables: {verb} needs an Iceberg table, and {qualified} is not one"
+    )
+
+
+class _IcebergNeeded(Exception):
+    """A query met an Iceberg table on a connection without the extension: run it again."""
 
 
 @dataclass
@@ -129,12 +154,47 @@ class Session:
         self._column_types: list[str] = []
         # The execution a write statement belongs to (set by the API's worker before each one).
         self.context = WriteContext()
+        # Iceberg: whether the connection has the extension, the pyiceberg catalog (made on
+        # first use), and per query the metadata each Iceberg table was read at and the
+        # metadata folders whose reads are not billed.
+        self._iceberg_loaded = False
+        self._iceberg_catalog: Any = None
+        self.iceberg_reads: dict[str, str] = {}
+        self._unbilled: set[str] = set()
+        self._registered: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            self._con = duck.connect(self.settings)  # with the macros (duck.prepare_sql)
+            # with the macros (duck.prepare_sql); the iceberg extension once a query needs it
+            self._con = duck.connect(self.settings, iceberg=self._iceberg_loaded)
         return self._con
+
+    def _need_iceberg(self) -> None:
+        """Reconnect with the iceberg extension (views are made again by the retried query)."""
+        if not self._iceberg_loaded:
+            self._iceberg_loaded = True
+            self.close()
+            raise _IcebergNeeded
+
+    def iceberg_catalog(self) -> Any:
+        """The pyiceberg Glue catalog on the sandbox endpoint (sandbox.iceberg.catalog)."""
+        if self._iceberg_catalog is None:
+            from sandbox.iceberg.catalog import glue_catalog
+
+            self._iceberg_catalog = glue_catalog(self.settings.endpoint_url, self.settings.region)
+        return self._iceberg_catalog
+
+    def load_iceberg(self, database: str, name: str) -> Any:
+        """The pyiceberg table, QueryError as Athena's when it is missing."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            return self.iceberg_catalog().load_table((database, name))
+        except NoSuchTableError as exc:
+            raise QueryError(
+                f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{database}.{name}' does not exist"
+            ) from exc
 
     def close(self) -> None:
         if self._con is not None:
@@ -151,6 +211,11 @@ class Session:
     def execute(self, athena_sql: str) -> Result:
         """Run one Athena statement; QueryError (one line) when it fails."""
         started = time.perf_counter()
+        special = parse_iceberg(athena_sql)
+        if special is not None:
+            result = self._iceberg_statement(special)
+            result.seconds = time.perf_counter() - started
+            return result
         write = parse_ddl(athena_sql)
         if write is not None:
             result = self._writes(write)
@@ -232,10 +297,18 @@ class Session:
     ) -> dict[str, dict[str, dict[str, str]]]:
         """A DuckDB view for each Glue table or Athena view ``tree`` reads; their schema."""
         schema: dict[str, dict[str, dict[str, str]]] = {}
+        self._time_travel(tree, database)
         for db, name in table_references(tree, database):
             if db == "information_schema":
                 raise UnsupportedError("information_schema", "use SHOW TABLES / SHOW COLUMNS")
+            base, suffix = iceberg.split_name(name)
+            if suffix is not None:
+                schema.setdefault(db, {})[name] = self._iceberg_special(db, base, suffix)
+                continue
             table = self.catalog.get_table(db, name)
+            if is_iceberg({"Parameters": table.parameters}):
+                schema.setdefault(db, {})[name] = self._iceberg_view(table)
+                continue
             if table.table_type.upper() == views.VIEW_TYPE:
                 self._athena_view(table, json_views, known_undelimited, depth)
             else:
@@ -270,8 +343,110 @@ class Session:
         schema = self._prepare(tree, database, json_views, known_undelimited, depth + 1)
         self._create_view(table, translate(tree, database=database, schema=schema))
 
+    # -- Iceberg reads (sandbox.query.engine.iceberg) -------------------------------------------
+    def _iceberg_view(self, table: Table, snapshot: int | None = None, name: str = "") -> dict:
+        """A DuckDB view over an Iceberg table at the metadata Glue holds now; its columns."""
+        location = metadata_location({"Parameters": table.parameters})
+        if not location:
+            raise QueryError(
+                f"ICEBERG_INVALID_METADATA: Table {table.qualified_name} has no metadata_location"
+            )
+        self._need_iceberg()
+        self.iceberg_reads.setdefault(table.qualified_name, location)
+        self._unbilled.add(iceberg.metadata_folder(location))
+        view = replace(table, name=name or table.name)
+        self._create_view(view, iceberg.scan_sql(location, snapshot))
+        return self._view_columns(view)
+
+    def _view_columns(self, table: Table) -> dict[str, str]:
+        con = self.connection()
+        rows = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
+            "AND table_name = ?",
+            [table.database, table.name],
+        ).fetchall()
+        return {str(n): str(t) for n, t in rows}
+
+    def _iceberg_special(self, db: str, base: str, suffix: str) -> dict[str, str]:
+        """``t$snapshots`` and the other metadata tables, or ``t$version=<id>`` (time travel)."""
+        table = self.catalog.get_table(db, base)
+        if not is_iceberg({"Parameters": table.parameters}):
+            raise QueryError(
+                f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{db}.{base}${suffix}' does not exist"
+            )
+        name = f"{base}${suffix}"
+        if suffix.startswith(iceberg.VERSION_SUFFIX):
+            snapshot = int(suffix.removeprefix(iceberg.VERSION_SUFFIX))
+            return self._iceberg_view(table, snapshot, name)
+        self._need_iceberg()
+        loaded = self.load_iceberg(db, base)
+        arrow, select = iceberg.metadata_table(loaded, suffix, table.qualified_name)
+        con = self.connection()
+        source = f"__iceberg_meta_{len(self._registered)}"
+        self._registered.append(source)
+        con.register(source, arrow)
+        view = replace(table, name=name)
+        self._create_view(view, f"SELECT {select} FROM {source}")
+        return self._view_columns(view)
+
+    def _time_travel(self, tree: Any, database: str) -> None:
+        """``t FOR VERSION|TIMESTAMP AS OF x`` -> the table ``t$version=<snapshot id>``."""
+        from sqlglot import exp
+
+        for node in list(tree.find_all(exp.Table)):
+            version = node.args.get("version")
+            if version is None:
+                continue
+            db = (node.db or database).lower()
+            name = node.name.lower()
+            table = self.catalog.get_table(db, name)
+            if not is_iceberg({"Parameters": table.parameters}):
+                raise UnsupportedError(
+                    f"FOR {version.name} AS OF on {table.qualified_name}",
+                    "time travel needs an Iceberg table",
+                )
+            loaded = self.load_iceberg(db, name)
+            kind = str(version.name).upper()
+            if kind == "VERSION":
+                value = self._constant(version.expression)
+                snapshot = iceberg.snapshot_for_version(loaded, value, table.qualified_name)
+            else:
+                # As seconds since the epoch: a zone-less timestamp is UTC (the session's zone,
+                # and "Athena considers the value to be a timestamp in UTC time").
+                seconds = self._constant(exp.TimeToUnix(this=version.expression.copy()))
+                if not isinstance(seconds, int | float):
+                    raise QueryError("TYPE_MISMATCH: FOR TIMESTAMP AS OF needs a timestamp")
+                instant = datetime.fromtimestamp(seconds, UTC)
+                snapshot = iceberg.snapshot_for_timestamp(loaded, instant, table.qualified_name)
+            alias = node.args.get("alias")
+            node.set("version", None)
+            node.set("this", exp.to_identifier(f"{name}${iceberg.VERSION_SUFFIX}{snapshot}"))
+            node.set("db", exp.to_identifier(db))
+            if alias is None:
+                node.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+
+    def _constant(self, expression: Any) -> Any:
+        """The value of a constant Athena expression (time travel's AS OF), run on DuckDB."""
+        from sqlglot import exp
+
+        duck_sql = translate(exp.select(expression.copy()), database=self.database)
+        try:
+            row = self.connection().execute(duck_sql).fetchone()
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from exc
+        return row[0] if row else None
+
     def _select(self, athena_sql: str) -> tuple[Any, duck.Scan, str, list[str]]:
         """Run one query: its Arrow result, the scan, the DuckDB SQL and warnings."""
+        try:
+            return self._select_once(athena_sql)
+        except _IcebergNeeded:
+            return self._select_once(athena_sql)  # now on a connection with the extension
+
+    def _select_once(self, athena_sql: str) -> tuple[Any, duck.Scan, str, list[str]]:
+        self.iceberg_reads = {}
+        self._unbilled = set()
+        self._registered = []
         tree = parse(athena_sql)
         json_views: dict[str, tuple[Table, Any]] = {}
         known_undelimited: dict[str, tuple[Table, Any]] = {}
@@ -300,11 +475,14 @@ class Session:
         return arrow, scan, duck_sql, warnings
 
     def _writes(self, statement: Statement) -> Result:
-        def select(sql: str) -> Selected:
-            arrow, scan, _, _ = self._select(sql)
-            return Selected(arrow, list(self._column_types), scan.bytes_scanned)
-
-        writer = Writer(self.catalog, self.s3, self.database, select, self.context)
+        writer = Writer(
+            self.catalog,
+            self.s3,
+            self.database,
+            self._selected,
+            self.context,
+            iceberg=self._iceberg_writer(),
+        )
         outcome = writer.run(statement)
         kind = "DML" if isinstance(statement, CreateTableAs | InsertInto | Unload) else "DDL"
         return Result(
@@ -312,6 +490,71 @@ class Session:
             rows=outcome.rows,
             bytes_scanned=outcome.bytes_scanned,
             cost_usd=athena_cost(outcome.bytes_scanned, self.prices) if kind == "DML" else 0.0,
+            statement_type=kind,
+            column_types=outcome.column_types,
+            data_files=outcome.data_files,
+        )
+
+    def _selected(self, sql: str) -> Selected:
+        """A query for a write: its rows, types, bytes and the Iceberg metadata it read."""
+        arrow, scan, _, _ = self._select(sql)
+        return Selected(
+            arrow, list(self._column_types), scan.bytes_scanned, dict(self.iceberg_reads)
+        )
+
+    def _iceberg_writer(self) -> IcebergWriter:
+        return IcebergWriter(
+            self.catalog,
+            self.s3,
+            self.database,
+            self._selected,
+            self.load_iceberg,
+            self.iceberg_catalog,
+        )
+
+    def _iceberg_statement(self, statement: IcebergStatement) -> Result:
+        """DELETE, UPDATE, MERGE, OPTIMIZE, VACUUM and the Iceberg-only ALTER TABLEs."""
+        ref = statement.table
+        database = ref.database or self.database
+        raw = self.catalog.raw_table(database, ref.name)
+        if raw is None:
+            raise QueryError(
+                f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{database}.{ref.name}' does not exist"
+            )
+        if not is_iceberg(raw):
+            raise _not_iceberg(statement, f"{database}.{ref.name}")
+        writer = self._iceberg_writer()
+        handlers: dict[type, Any] = {
+            iceberg_sql.Delete: writer.delete,
+            iceberg_sql.Update: writer.update,
+            iceberg_sql.Merge: writer.merge,
+            iceberg_sql.Optimize: writer.optimize,
+            iceberg_sql.Vacuum: writer.vacuum,
+            iceberg_sql.DropColumn: writer.drop_column,
+            iceberg_sql.ChangeColumn: writer.change_column,
+            iceberg_sql.RenameTable: writer.rename,
+        }
+        try:
+            outcome = handlers[type(statement)](statement)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise QueryError(
+                f"HIVE_METASTORE_ERROR: {error.get('Code', 'Error')}: {error.get('Message', exc)}"
+            ) from exc
+        dml = isinstance(
+            statement,
+            iceberg_sql.Delete
+            | iceberg_sql.Update
+            | iceberg_sql.Merge
+            | iceberg_sql.Optimize
+            | iceberg_sql.Vacuum,
+        )
+        kind = "DML" if dml else "DDL"
+        return Result(
+            columns=outcome.columns,
+            rows=outcome.rows,
+            bytes_scanned=outcome.bytes_scanned,
+            cost_usd=athena_cost(outcome.bytes_scanned, self.prices) if dml else 0.0,
             statement_type=kind,
             column_types=outcome.column_types,
             data_files=outcome.data_files,
@@ -331,7 +574,7 @@ class Session:
         cursor = con.execute(duck_sql)
         self._column_types = [str(d[1]) for d in cursor.description or []]
         arrow = cursor.to_arrow_table()
-        return arrow, duck.scan_from_log(duck.http_log(con))
+        return arrow, duck.scan_from_log(duck.http_log(con), self._unbilled)
 
 
 def _engine_error(exc: BaseException) -> QueryError:

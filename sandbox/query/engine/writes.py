@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from botocore.exceptions import ClientError
@@ -48,6 +48,9 @@ from sandbox.query.catalog.s3layout import directory, hive_path, split_s3_url
 from sandbox.query.dialect import ddl
 from sandbox.query.dialect.statements import TableRef, show_tables_matcher
 from sandbox.query.errors import QueryError, UnsupportedError
+
+if TYPE_CHECKING:
+    from sandbox.query.engine.iceberg_writes import IcebergWriter
 
 MAX_PARTITIONS = 100  # per CTAS, INSERT INTO or UNLOAD ("Considerations and limitations for CTAS")
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -108,6 +111,8 @@ class Selected:
     arrow: pa.Table
     duck_types: list[str]
     bytes_scanned: int = 0
+    # Iceberg tables read: qualified name -> the metadata_location the query read them at.
+    iceberg_reads: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -379,7 +384,9 @@ class Writer:
         select: Callable[[str], Selected],
         context: WriteContext | None = None,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        iceberg: IcebergWriter | None = None,
     ) -> None:
+        self.iceberg = iceberg
         self.catalog = catalog
         self.s3 = s3
         self.database = database
@@ -402,6 +409,21 @@ class Writer:
 
     def _db(self, ref: TableRef) -> str:
         return ref.database or self.database
+
+    def _iceberg(self, raw: dict[str, Any] | None = None) -> IcebergWriter | None:
+        """The Iceberg writer when ``raw`` (a Glue table, if given) is an Iceberg table."""
+        from sandbox.iceberg.catalog import is_iceberg
+
+        if raw is not None and not is_iceberg(raw):
+            return None
+        if self.iceberg is None:
+            raise UnsupportedError("Iceberg tables in this engine session")
+        return self.iceberg
+
+    def _createicebergtable(self, statement: ddl.CreateIcebergTable) -> Outcome:
+        writer = self._iceberg()
+        assert writer is not None
+        return writer.create_table(statement)
 
     # -- S3 ------------------------------------------------------------------------------------
     def _require_empty(self, location: str, what: str) -> None:
@@ -466,6 +488,10 @@ class Writer:
                 f"TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.{database}.{name}' already exists"
             )
         properties = dict(statement.properties)
+        if str(properties.get("table_type", "HIVE")).upper() == "ICEBERG":
+            writer = self._iceberg()
+            assert writer is not None
+            return writer.create_table_as(statement)
         encoding = encoding_from(
             properties,
             CTAS_PROPERTIES,
@@ -539,6 +565,8 @@ class Writer:
             )
         if views.is_view(raw):
             raise QueryError("NOT_SUPPORTED: Inserting into views is not supported")
+        if (writer := self._iceberg(raw)) is not None:
+            return writer.insert(statement)
         table = self.catalog.get_table(database, statement.table.name)
         encoding = encoding_of(table)
         targets = table.all_columns()
@@ -638,10 +666,13 @@ class Writer:
 
     def _droptable(self, statement: ddl.DropTable) -> Outcome:
         database = self._db(statement.table)
-        if self.catalog.raw_table(database, statement.table.name) is None:
+        raw = self.catalog.raw_table(database, statement.table.name)
+        if raw is None:
             if statement.if_exists:
                 return Outcome()
             self._existing(statement.table)
+        if raw is not None and (writer := self._iceberg(raw)) is not None:
+            return writer.drop_table(database, statement.table.name)
         # External tables: the data stays in S3 (Athena user guide, "DROP TABLE").
         self.catalog.delete_table(database, statement.table.name)
         return Outcome()
@@ -654,6 +685,8 @@ class Writer:
 
     def _altercolumns(self, statement: ddl.AlterColumns) -> Outcome:
         raw = self._table_only(statement.table)
+        if (writer := self._iceberg(raw)) is not None:
+            return writer.add_columns(statement)
         keys = {k["Name"].lower() for k in raw.get("PartitionKeys") or []}
         existing = (
             set()
@@ -671,6 +704,10 @@ class Writer:
 
     def _altertableset(self, statement: ddl.AlterTableSet) -> Outcome:
         raw = self._table_only(statement.table)
+        if (writer := self._iceberg(raw)) is not None:
+            if statement.location is not None:
+                raise UnsupportedError("ALTER TABLE ... SET LOCATION on an Iceberg table")
+            return writer.set_properties(statement.table, statement.properties)
         if statement.location is not None:
             split_s3_url(statement.location)
             updated = glue_ddl.with_location(raw, statement.location)
