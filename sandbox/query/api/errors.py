@@ -55,6 +55,11 @@ _KINDS: dict[str, tuple[int, int, bool]] = {
     "HIVE_VIEW_TRANSLATION_ERROR": (USER, 1006, False),
     "VIEW_IS_RECURSIVE": (USER, 1006, False),
     "GENERIC_INTERNAL_ERROR": (SYSTEM, 200, True),
+    # Iceberg tables (closest catalog entries; a concurrent commit is worth retrying).
+    "MERGE_TARGET_ROW_MULTIPLE_MATCHES": (USER, 1000, False),
+    "INVALID_ARGUMENTS": (USER, 1100, False),
+    "ICEBERG_INVALID_METADATA": (USER, 1000, False),
+    "ICEBERG_COMMIT_ERROR": (SYSTEM, 200, True),
 }
 
 
