@@ -1,6 +1,6 @@
 # Two DirectPut delivery streams into the same bucket, as in the article: raw JSON (GZIP) and
 # Parquet (record format conversion). Both partition dynamically by event name (jq inline
-# parsing) and processing date.
+# parsing) and processing date. A third one delivers into an Apache Iceberg table (below).
 
 resource "aws_kinesis_firehose_delivery_stream" "json" {
   name        = local.json_stream_name
@@ -139,6 +139,48 @@ resource "aws_kinesis_firehose_delivery_stream" "parquet" {
       enabled         = true
       log_group_name  = aws_cloudwatch_log_group.firehose["parquet"].name
       log_stream_name = aws_cloudwatch_log_stream.s3_delivery["parquet"].name
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.firehose_delivery]
+}
+
+# The article's next step: records delivered into the Iceberg table (Parquet data files and
+# Iceberg commits registered in Glue), one commit per buffer. `name` is a real column and the
+# table's hidden partitions use the event time, not the processing time. Records that cannot be
+# delivered go to the sink bucket's error prefix.
+resource "aws_kinesis_firehose_delivery_stream" "iceberg" {
+  name        = local.iceberg_stream_name
+  destination = "iceberg"
+
+  server_side_encryption {
+    enabled  = true
+    key_type = "AWS_OWNED_CMK"
+  }
+
+  iceberg_configuration {
+    role_arn    = aws_iam_role.firehose.arn
+    catalog_arn = local.glue_catalog_arn
+
+    buffering_size     = var.iceberg_buffering_size_mb
+    buffering_interval = var.iceberg_buffering_interval_seconds
+
+    destination_table_configuration {
+      database_name = terraform_data.events_iceberg.output.database
+      table_name    = terraform_data.events_iceberg.output.table
+    }
+
+    s3_configuration {
+      role_arn            = aws_iam_role.firehose.arn
+      bucket_arn          = aws_s3_bucket.this["sink"].arn
+      kms_key_arn         = var.kms_key_arn
+      error_output_prefix = "errors/iceberg/d=!{timestamp:yyyy-MM-dd}/!{firehose:error-output-type}/"
+    }
+
+    cloudwatch_logging_options {
+      enabled         = true
+      log_group_name  = aws_cloudwatch_log_group.firehose["iceberg"].name
+      log_stream_name = aws_cloudwatch_log_stream.s3_delivery["iceberg"].name
     }
   }
 

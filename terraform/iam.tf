@@ -24,7 +24,7 @@ data "aws_iam_policy_document" "firehose_assume_role" {
 
 resource "aws_iam_role" "firehose" {
   name               = "${var.project}-firehose-delivery"
-  description        = "Assumed by the ${local.json_stream_name} and ${local.parquet_stream_name} delivery streams."
+  description        = "Assumed by the ${local.json_stream_name}, ${local.parquet_stream_name} and ${local.iceberg_stream_name} delivery streams."
   assume_role_policy = data.aws_iam_policy_document.firehose_assume_role.json
 }
 
@@ -35,6 +35,11 @@ locals {
     "arn:${local.partition}:glue:${var.region}:${local.account_id}:table",
     aws_glue_catalog_database.events.name,
     aws_glue_catalog_table.events_parquet.name,
+  ])
+  glue_iceberg_table_arn = join("/", [
+    "arn:${local.partition}:glue:${var.region}:${local.account_id}:table",
+    aws_glue_catalog_database.events.name,
+    local.iceberg_table_name,
   ])
 }
 
@@ -70,6 +75,23 @@ data "aws_iam_policy_document" "firehose_delivery" {
       local.glue_catalog_arn,
       local.glue_database_arn,
       local.glue_parquet_table_arn,
+    ]
+  }
+
+  # The Iceberg stream reads the table and commits to it (Glue swaps the metadata pointer):
+  # "Grant Firehose access to an Apache Iceberg Tables destination".
+  statement {
+    sid    = "GlueIcebergTableCommits"
+    effect = "Allow"
+    actions = [
+      "glue:GetDatabase",
+      "glue:GetTable",
+      "glue:UpdateTable",
+    ]
+    resources = [
+      local.glue_catalog_arn,
+      local.glue_database_arn,
+      local.glue_iceberg_table_arn,
     ]
   }
 

@@ -21,6 +21,11 @@ output "parquet_stream_name" {
   value       = aws_kinesis_firehose_delivery_stream.parquet.name
 }
 
+output "iceberg_stream_name" {
+  description = "Firehose delivery stream writing into the Iceberg table."
+  value       = aws_kinesis_firehose_delivery_stream.iceberg.name
+}
+
 output "glue_database_name" {
   description = "Glue Data Catalog database."
   value       = aws_glue_catalog_database.events.name
@@ -34,6 +39,21 @@ output "json_table_name" {
 output "parquet_table_name" {
   description = "Glue table over the Parquet data (also the conversion schema)."
   value       = aws_glue_catalog_table.events_parquet.name
+}
+
+output "iceberg_table_name" {
+  description = "Glue Iceberg table (hidden partitions identity(name), day(tstamp))."
+  value       = terraform_data.events_iceberg.output.table
+}
+
+output "iceberg_table_location" {
+  description = "S3 location of the Iceberg table (data/ and metadata/ below it)."
+  value       = terraform_data.events_iceberg.output.location
+}
+
+output "iceberg_error_output_prefix" {
+  description = "S3 key prefix of the Iceberg stream's error output."
+  value       = aws_kinesis_firehose_delivery_stream.iceberg.iceberg_configuration[0].s3_configuration[0].error_output_prefix
 }
 
 output "athena_workgroup_name" {
@@ -86,6 +106,11 @@ output "parquet_stream_arn" {
   value       = aws_kinesis_firehose_delivery_stream.parquet.arn
 }
 
+output "iceberg_stream_arn" {
+  description = "ARN of the Iceberg delivery stream (for producers' IAM policies)."
+  value       = aws_kinesis_firehose_delivery_stream.iceberg.arn
+}
+
 output "firehose_role_arn" {
   description = "ARN of the IAM role the delivery streams assume."
   value       = aws_iam_role.firehose.arn
@@ -97,6 +122,6 @@ output "athena_results_location" {
 }
 
 output "log_group_names" {
-  description = "CloudWatch log groups receiving delivery errors, by stream kind (json, parquet)."
+  description = "CloudWatch log groups receiving delivery errors, by stream kind (json, parquet, iceberg)."
   value       = { for kind, group in aws_cloudwatch_log_group.firehose : kind => group.name }
 }

@@ -53,7 +53,7 @@ variable "results_bucket_name" {
 }
 
 variable "firehose_stream_name" {
-  description = "Base name of the delivery streams; the streams are \"<name>_json\" and \"<name>_parquet\" (as in the article)."
+  description = "Base name of the delivery streams; the streams are \"<name>_json\" and \"<name>_parquet\" (as in the article) and \"<name>_iceberg\"."
   type        = string
   default     = "events"
 
@@ -64,7 +64,7 @@ variable "firehose_stream_name" {
 }
 
 variable "glue_database_name" {
-  description = "Glue Data Catalog database holding the events_json and events_parquet tables."
+  description = "Glue Data Catalog database holding the events_json, events_parquet and events_iceberg tables."
   type        = string
   default     = "events_db"
 
@@ -152,6 +152,28 @@ variable "parquet_compression" {
   validation {
     condition     = contains(["SNAPPY", "GZIP", "UNCOMPRESSED"], var.parquet_compression)
     error_message = "parquet_compression must be SNAPPY, GZIP or UNCOMPRESSED."
+  }
+}
+
+variable "iceberg_buffering_size_mb" {
+  description = "Iceberg stream: buffer size in MiB before a commit (Firehose allows 1 to 128 for Iceberg destinations). Larger buffers mean fewer commits and larger data files."
+  type        = number
+  default     = 64
+
+  validation {
+    condition     = var.iceberg_buffering_size_mb >= 1 && var.iceberg_buffering_size_mb <= 128 && floor(var.iceberg_buffering_size_mb) == var.iceberg_buffering_size_mb
+    error_message = "iceberg_buffering_size_mb must be a whole number from 1 to 128."
+  }
+}
+
+variable "iceberg_buffering_interval_seconds" {
+  description = "Iceberg stream: buffer interval in seconds before a commit (0 to 900)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.iceberg_buffering_interval_seconds >= 0 && var.iceberg_buffering_interval_seconds <= 900 && floor(var.iceberg_buffering_interval_seconds) == var.iceberg_buffering_interval_seconds
+    error_message = "iceberg_buffering_interval_seconds must be a whole number from 0 to 900."
   }
 }
 
