@@ -122,9 +122,24 @@ RESTORED_RESOURCE_PREFIXES = {
 }
 
 
+# Resource types whose object lives in the Terraform state itself (or on this machine's disk),
+# not in the emulator: a restart loses nothing of them. A provisioner of a ``terraform_data``
+# (terraform/glue.tf's Iceberg table: ``aws glue create-table``) acts on the emulator once, at
+# creation; what it made there is in a restored service like the rest.
+STATE_ONLY_RESOURCE_PREFIXES = (
+    "terraform_data",
+    "null_resource",
+    "random_",
+    "time_",
+    "tls_",
+    "local_",
+)
+
+
 def unrestored_resources(state: dict[str, Any]) -> list[str]:
     """Managed resources of a Terraform state (format 4) that a restart does not restore."""
     prefixes = tuple(p for group in RESTORED_RESOURCE_PREFIXES.values() for p in group)
+    prefixes += STATE_ONLY_RESOURCE_PREFIXES
     return [
         f"{item.get('type')}.{item.get('name')}"
         for item in state.get("resources") or []
