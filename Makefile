@@ -67,8 +67,8 @@ flush: $(STAMP) ## Deliver every buffered Firehose record now
 delivery: $(STAMP) ## Per-stream Firehose counters: accepted, delivered, errored, buffered
 	$(SANDBOX) delivery
 
-seed: $(STAMP) ## Generate SESSIONS user sessions and send them through both delivery streams
-	$(SANDBOX) seed --sessions $(SESSIONS) --seed $(SEED)
+seed: $(STAMP) ## Generate SESSIONS user sessions and send them through the STREAMS (default: all three)
+	$(SANDBOX) seed --sessions $(SESSIONS) --seed $(SEED) --stream $(or $(STREAMS),all)
 
 query: $(STAMP) ## Run the analysis pack on both tables (or SQL="..." for one Athena query)
 	@if [ -n "$(SQL)" ]; then $(SANDBOX) query --format $(FORMAT) "$(SQL)"; \

@@ -11,6 +11,7 @@ from sandbox.emit.emitter import (
     DEFAULT_CONCURRENCY,
     STREAM_CHOICES,
     check_endpoint,
+    check_stream_option,
     emit_file,
     resolve_streams,
 )
@@ -29,10 +30,11 @@ from sandbox.settings import Settings
 )
 @click.option(
     "--stream",
-    type=click.Choice(STREAM_CHOICES),
     default="both",
     show_default=True,
-    help="Which delivery stream(s) to send to (names from the Terraform outputs).",
+    callback=lambda _ctx, _param, value: check_stream_option(value),
+    help="Which delivery stream(s) to send to (names from the Terraform outputs): "
+    f"{', '.join(STREAM_CHOICES)}, or a comma-separated list such as json,iceberg.",
 )
 @click.option(
     "--concurrency",

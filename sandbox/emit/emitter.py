@@ -30,7 +30,8 @@ from sandbox.infra.outputs import OutputsMissingError, read_outputs
 from sandbox.settings import Settings
 
 DEFAULT_CONCURRENCY = 4
-STREAM_CHOICES = ("json", "parquet", "both")
+STREAM_KINDS = ("json", "parquet", "iceberg")
+STREAM_CHOICES = (*STREAM_KINDS, "both", "all")
 
 ClientFactory = Callable[[], Any]
 
@@ -45,19 +46,60 @@ def check_endpoint(settings: Settings, allow_aws: bool = False) -> None:
     )
 
 
+def stream_kinds(which: str) -> list[str]:
+    """The stream kinds a ``--stream`` value names: one of ``STREAM_KINDS``, a comma-separated
+    list of them (``json,iceberg``), ``both`` (the article's two: json, parquet) or ``all``."""
+    if which == "all":
+        return list(STREAM_KINDS)
+    if which == "both":
+        return ["json", "parquet"]
+    kinds = [part.strip() for part in which.split(",") if part.strip()]
+    bad = [kind for kind in kinds if kind not in STREAM_KINDS]
+    if bad or not kinds:
+        raise ValueError(
+            f"stream must be one of {', '.join(STREAM_CHOICES)} or a comma-separated list of "
+            f"{', '.join(STREAM_KINDS)}, not {which!r}"
+        )
+    return list(dict.fromkeys(kinds))
+
+
+def check_stream_option(value: str) -> str:
+    """A ``--stream`` value, checked (click's ``BadParameter`` otherwise)."""
+    import click
+
+    try:
+        stream_kinds(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
 def resolve_streams(which: str, settings: Settings) -> list[str]:
-    """The delivery stream names for ``json``, ``parquet`` or ``both``, from Terraform outputs."""
-    if which not in STREAM_CHOICES:
-        raise ValueError(f"stream must be one of {STREAM_CHOICES}, not {which!r}")
+    """The delivery stream names for ``--stream`` (see :func:`stream_kinds`), from the Terraform
+    outputs. ``all`` leaves out the Iceberg stream of a sandbox provisioned before it existed;
+    naming it explicitly then says to run ``make up``."""
+    kinds = stream_kinds(which)
     try:
         outputs = read_outputs(settings)
     except OutputsMissingError as exc:
         raise EmitError(str(exc)) from None
-    if which == "json":
-        return [outputs.json_stream]
-    if which == "parquet":
-        return [outputs.parquet_stream]
-    return [outputs.json_stream, outputs.parquet_stream]
+    names = {
+        "json": outputs.json_stream,
+        "parquet": outputs.parquet_stream,
+        "iceberg": outputs.iceberg_stream,
+    }
+    streams = []
+    for kind in kinds:
+        name = names[kind]
+        if name is None:
+            if which == "all":
+                continue
+            raise EmitError(
+                f"Terraform output {kind}_stream_name is missing (provisioned by an older "
+                "terraform/); run `make up`."
+            )
+        streams.append(name)
+    return streams
 
 
 def client_factory(settings: Settings, concurrency: int = 1) -> ClientFactory:

@@ -225,3 +225,21 @@ def test_progress_is_off_when_output_is_not_a_terminal(events_file, settings, he
     emit_file(events_file, ["s"], settings, clients=lambda: fake)  # pytest captures: no TTY
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_stream_kinds_name_the_three_streams() -> None:
+    from sandbox.emit.emitter import stream_kinds
+
+    assert stream_kinds("all") == ["json", "parquet", "iceberg"]
+    assert stream_kinds("both") == ["json", "parquet"]
+    assert stream_kinds("iceberg,json,iceberg") == ["iceberg", "json"]
+    with pytest.raises(ValueError, match="comma-separated"):
+        stream_kinds("json,avro")
+
+
+def test_all_leaves_out_an_iceberg_stream_an_older_terraform_did_not_make(provisioned) -> None:
+    # `provisioned`'s outputs predate the Iceberg stream: `all` sends to the two it has, and
+    # naming the Iceberg stream says what to do.
+    assert resolve_streams("all", provisioned) == ["events_json", "events_parquet"]
+    with pytest.raises(EmitError, match="iceberg_stream_name is missing.*make up"):
+        resolve_streams("json,iceberg", provisioned)
