@@ -257,15 +257,22 @@ def delivery(settings: Settings) -> None:
         click.echo(f"{name:<28}" + "".join(f"{values.get(k, 0):>12}" for k in keys))
 
 
+def _check_streams(value: str) -> str:
+    from sandbox.emit.emitter import check_stream_option
+
+    return check_stream_option(value)
+
+
 @main.command()
 @click.option("--sessions", default=100_000, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", "seed_value", default=42, show_default=True, help="Same seed, same data.")
 @click.option(
     "--stream",
-    type=click.Choice(["json", "parquet", "both"]),
-    default="both",
+    default="all",
     show_default=True,
-    help="Which delivery stream(s) to send to.",
+    callback=lambda _ctx, _param, value: _check_streams(value),
+    help="Which delivery stream(s) to send to: json, parquet, iceberg, both (json and parquet), "
+    "all, or a comma-separated list such as json,iceberg.",
 )
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
