@@ -19,10 +19,11 @@ Iceberg tables" (OPTIMIZE, VACUUM), "Evolve Iceberg table schema", "DROP TABLE")
   on the new contents, up to 3 times, then fails with ``ICEBERG_COMMIT_ERROR``. A MERGE target
   row matched by more than one source row fails as Trino fails it
   (``MERGE_TARGET_ROW_MULTIPLE_MATCHES``);
-* ``OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE p]``: the rows matching ``p`` (all rows
-  without it) are rewritten by one overwrite filtered on ``p`` -- pyiceberg writes one file per
-  partition (up to its 512 MiB target size), so many small files become few larger ones with
-  the same rows. ``p`` must be a predicate pyiceberg's expression parser reads (comparisons,
+* ``OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE p]``: the data files that may hold rows
+  matching ``p`` (all files without it; pyiceberg's planning on partition values and column
+  bounds) are read whole and rewritten by one overwrite snapshot -- pyiceberg writes one file
+  per partition (up to its 512 MiB target size), so many small files become few larger ones
+  with the same rows. ``p`` must be a predicate pyiceberg's expression parser reads (comparisons,
   ``IN``, ``IS NULL``, ``AND``/``OR``/``NOT`` on columns and literals), else NOT_SUPPORTED;
 * ``VACUUM t``: snapshots older than ``vacuum_max_snapshot_age_seconds`` (default 432000 s)
   expire, keeping at least ``vacuum_min_snapshots_to_keep`` (default 1) and the current one;
@@ -135,7 +136,9 @@ class IcebergWriter:
         select: Callable[[str], Selected],
         load: Callable[[str, str], Any],
         iceberg_catalog: Callable[[], Any],
+        scan_files: Callable[[str, list[str]], tuple[pa.Table, int]],
     ) -> None:
+        self.scan_files = scan_files
         self.catalog = catalog
         self.s3 = s3
         self.database = database
@@ -381,9 +384,26 @@ class IcebergWriter:
         return self._commit(database, name, work)
 
     # -- DELETE, UPDATE, MERGE ---------------------------------------------------------------------
-    def _replace_all(self, table: Any, arrow: pa.Table) -> None:
-        """One overwrite snapshot holding exactly ``arrow`` (copy-on-write)."""
-        table.overwrite(self._cast(arrow, table))
+    def _replace(self, table: Any, arrow: pa.Table, files: list[Any] | None = None) -> None:
+        """One ``overwrite`` snapshot: the data files ``files`` (all of the table's if None)
+        removed, ``arrow``'s rows written as new ones (copy-on-write). pyiceberg's own
+        ``overwrite`` commits a delete and an append snapshot; Athena's statements make one."""
+        from pyiceberg.io.pyarrow import _dataframe_to_data_files
+
+        rows = self._cast(arrow, table)
+        if files is None:
+            files = [task.file for task in table.scan().plan_files()]
+        with table.transaction() as tx, tx.update_snapshot().overwrite() as overwrite:
+            for data_file in files:
+                overwrite.delete_data_file(data_file)
+            if rows.num_rows:
+                for data_file in _dataframe_to_data_files(
+                    table_metadata=tx.table_metadata,
+                    write_uuid=overwrite.commit_uuid,
+                    df=rows,
+                    io=table.io,
+                ):
+                    overwrite.append_data_file(data_file)
 
     def delete(self, statement: statements.Delete) -> Outcome:
         database, name = self._db(statement.table), statement.table.name
@@ -400,7 +420,7 @@ class IcebergWriter:
             deleted = int(pa.compute.sum(flags.cast(pa.int64())).as_py() or 0)
             if deleted:
                 kept = arrow.filter(pa.compute.invert(flags)).drop_columns([_FLAG])
-                self._replace_all(table, kept)
+                self._replace(table, kept)
             return self._outcome(deleted, selected.bytes_scanned)
 
         return self._commit(database, name, work)
@@ -438,7 +458,7 @@ class IcebergWriter:
             arrow = selected.arrow
             updated = int(pa.compute.sum(arrow.column(_FLAG).cast(pa.int64())).as_py() or 0)
             if updated:
-                self._replace_all(table, arrow.drop_columns([_FLAG]))
+                self._replace(table, arrow.drop_columns([_FLAG]))
             return self._outcome(updated, selected.bytes_scanned)
 
         return self._commit(database, name, work)
@@ -467,7 +487,7 @@ class IcebergWriter:
             changed = sum(1 for a in actions if a != 0 and a != -1)
             if changed:
                 out = arrow.filter(pa.array(keep)).drop_columns([_ACTION, _MATCHES, _ORDINAL])
-                self._replace_all(table, out)
+                self._replace(table, out)
             return self._outcome(changed, selected.bytes_scanned)
 
         return self._commit(database, name, work)
@@ -487,17 +507,21 @@ class IcebergWriter:
                     f"OPTIMIZE ... WHERE {statement.where}",
                     "comparisons, IN, IS NULL, AND/OR/NOT on columns and literals",
                 ) from exc
-        where = f" WHERE {statement.where}" if statement.where else ""
 
         def work(table: Any) -> Outcome:
-            sql = f"SELECT * FROM {_quoted(database, name)}{where}"
-            selected = self._read(sql, table, f"{database}.{name}")
-            if table.current_snapshot() is not None and selected.arrow.num_rows:
-                try:
-                    table.overwrite(self._cast(selected.arrow, table), overwrite_filter=predicate)
-                except ValueError as exc:
-                    raise QueryError(f"INVALID_ARGUMENTS: OPTIMIZE ... WHERE: {exc}") from exc
-            return self._outcome(selected.arrow.num_rows, selected.bytes_scanned)
+            if table.current_snapshot() is None:
+                return self._outcome(0, 0)
+            try:
+                # The files that may hold matching rows (partition values and column bounds),
+                # rewritten whole: BIN_PACK compacts files, it does not split them by rows.
+                files = [task.file for task in table.scan(row_filter=predicate).plan_files()]
+            except ValueError as exc:
+                raise QueryError(f"COLUMN_NOT_FOUND: OPTIMIZE ... WHERE: {exc}") from exc
+            if len(files) < 2:
+                return self._outcome(0, 0)
+            arrow, scanned = self.scan_files(table.metadata_location, [f.file_path for f in files])
+            self._replace(table, arrow, files)
+            return self._outcome(arrow.num_rows, scanned)
 
         return self._commit(database, name, work)
 

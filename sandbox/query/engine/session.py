@@ -39,7 +39,7 @@ from sandbox.query.dialect import iceberg as iceberg_sql
 from sandbox.query.dialect.ddl import CreateTableAs, InsertInto, Statement, Unload, parse_ddl
 from sandbox.query.dialect.iceberg import IcebergStatement, parse_iceberg
 from sandbox.query.dialect.pruning import partition_filters
-from sandbox.query.dialect.quoting import identifier
+from sandbox.query.dialect.quoting import identifier, literal
 from sandbox.query.dialect.statements import (
     AddPartitions,
     Describe,
@@ -510,7 +510,26 @@ class Session:
             self._selected,
             self.load_iceberg,
             self.iceberg_catalog,
+            self._scan_files,
         )
+
+    def _scan_files(self, location: str, files: list[str]) -> tuple[Any, int]:
+        """Whole data files of an Iceberg table at ``location`` (OPTIMIZE): rows, bytes read."""
+        if not self._iceberg_loaded:
+            self._iceberg_loaded = True
+            self.close()
+        con = self.connection()
+        self._unbilled = {iceberg.metadata_folder(location)}
+        duck.start_measuring(con)
+        listed = "[" + ", ".join(literal(f) for f in files) + "]"
+        try:
+            # ``filename`` is the scan's virtual column (not in SELECT *).
+            arrow = con.execute(
+                f"{iceberg.scan_sql(location)} WHERE filename IN (SELECT unnest({listed}))"
+            ).to_arrow_table()
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from exc
+        return arrow, duck.scan_from_log(duck.http_log(con), self._unbilled).bytes_scanned
 
     def _iceberg_statement(self, statement: IcebergStatement) -> Result:
         """DELETE, UPDATE, MERGE, OPTIMIZE, VACUUM and the Iceberg-only ALTER TABLEs."""
