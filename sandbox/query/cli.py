@@ -149,6 +149,10 @@ def _default_manifest(settings: Settings) -> Path | None:
 @engine_options
 @click.option("--json-table", help="The JSON table [default: from the Terraform outputs].")
 @click.option("--parquet-table", help="The Parquet table [default: from the Terraform outputs].")
+@click.option(
+    "--iceberg-table",
+    help="The Iceberg table [default: from the Terraform outputs, when they name one].",
+)
 @click.option("--only", multiple=True, metavar="NAME", help="Run only these pack queries.")
 @click.option(
     "--repair/--no-repair",
@@ -169,11 +173,12 @@ def analyze_command(
     options: EngineOptions,
     json_table: str | None,
     parquet_table: str | None,
+    iceberg_table: str | None,
     only: tuple[str, ...],
     repair: bool,
     manifest: Path | None,
 ) -> None:
-    """Run the article's analysis pack on the JSON and Parquet tables and compare them.
+    """Run the article's analysis pack on the JSON, Parquet (and Iceberg) tables, compared.
 
     Example: sandbox analyze --only session_funnel --only duplicates
     """
@@ -190,6 +195,7 @@ def analyze_command(
         options,
         json_table=json_table,
         parquet_table=parquet_table,
+        iceberg_table=iceberg_table,
         only=only,
         repair_first=repair,
         manifest=manifest,

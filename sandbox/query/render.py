@@ -225,7 +225,16 @@ class AnalysisPrinter:
             writer.writerow(table.columns)
             writer.writerows(table.rows)
         else:
-            self.console.print(rich_table(table.columns, table.rows, "JSON vs Parquet"))
+            names = {"json": "JSON", "parquet": "Parquet", "iceberg": "Iceberg"}
+            variants = " vs ".join(n for label, n in names.items() if label in report.tables)
+            self.console.print(rich_table(table.columns, table.rows, variants))
+            files = report.iceberg_files
+            if files is not None and files.rows:
+                title = (
+                    f"Iceberg data files per partition ({report.tables.get('iceberg')}$partitions; "
+                    "OPTIMIZE ... REWRITE DATA USING BIN_PACK compacts them)"
+                )
+                self.console.print(rich_table(files.columns, files.rows[:20], title))
             if report.checks:
                 rows = [
                     (c.query, c.label, c.what, c.expected, c.actual, "ok" if c.ok else "MISMATCH")

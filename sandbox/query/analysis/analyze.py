@@ -1,7 +1,9 @@
 """``sandbox analyze`` (``make query``): the analysis pack on both tables, compared and checked.
 
 Owns the command's orchestration: which pack queries run, on which tables (the Terraform
-outputs' unless named), ``MSCK REPAIR TABLE`` first, the JSON vs Parquet comparison and the
+outputs' unless named: JSON, Parquet, and the Iceberg table when the outputs name one),
+``MSCK REPAIR TABLE`` first (Hive tables only), the files per partition of the Iceberg table
+(``"t$partitions"``, the small-files story), the side-by-side comparison and the
 check against the seed manifest (``<state>/data/events.manifest.json`` unless named). Returns an
 :class:`AnalysisReport`; rendering is the shell's (``sandbox.query.render``).
 """
@@ -20,6 +22,7 @@ from sandbox.query.analysis.pack import (
     PackRun,
     check_manifest,
     comparison,
+    iceberg_files,
     load_pack,
     repair,
     run_pack,
@@ -30,6 +33,7 @@ from sandbox.query.api.factory import (
     open_engine,
     outputs_or_none,
 )
+from sandbox.query.engine.session import Result
 from sandbox.query.errors import QueryError
 from sandbox.settings import Settings
 
@@ -40,12 +44,14 @@ class UnknownPackQueryError(QueryError):
 
 @dataclass
 class AnalysisReport:
-    tables: dict[str, str]  # {"json": ..., "parquet": ...}
+    tables: dict[str, str]  # {"json": ..., "parquet": ..., "iceberg": ... when there is one}
     runs: list[PackRun]
     comparison: Comparison
     repaired: dict[str, int] | None = None  # partitions MSCK REPAIR TABLE added, per table
     manifest: Path | None = None
     checks: list[Check] = field(default_factory=list)
+    # The Iceberg table's data files per partition ("t$partitions"), when it ran.
+    iceberg_files: Result | None = None
 
     @property
     def failed_runs(self) -> list[PackRun]:
@@ -90,6 +96,7 @@ def analyze(
     *,
     json_table: str | None = None,
     parquet_table: str | None = None,
+    iceberg_table: str | None = None,
     only: Sequence[str] = (),
     repair_first: bool = True,
     manifest: Path | None = None,
@@ -104,14 +111,25 @@ def analyze(
         "json": json_table or (outputs.json_table if outputs else "events_json"),
         "parquet": parquet_table or (outputs.parquet_table if outputs else "events_parquet"),
     }
+    iceberg = iceberg_table or (outputs.iceberg_table if outputs else None)
+    if iceberg:
+        tables["iceberg"] = iceberg
     repaired = None
+    files = None
     with open_engine(settings, options, outputs) as runner:
         if repair_first:
-            repaired = repair(runner, tables.values())
+            hive = [t for label, t in tables.items() if label != "iceberg"]
+            repaired = repair(runner, hive)
             if on_repair is not None:
                 on_repair(repaired)
         runs = run_pack(runner, tables, queries, on_run=on_run)
+        if iceberg:
+            try:
+                files = iceberg_files(runner, iceberg)
+            except QueryError:
+                files = None  # the failed runs already say why
     report = AnalysisReport(tables, runs, comparison(runs), repaired=repaired)
+    report.iceberg_files = files
     report.manifest = manifest or default_manifest(settings)
     if report.manifest is not None:
         from sandbox.generate.manifest import read_manifest

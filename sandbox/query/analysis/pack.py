@@ -1,18 +1,21 @@
-"""The analysis pack: the article's questions as named Athena SQL files, run on both tables.
+"""The analysis pack: the article's questions as named Athena SQL files, run on every variant.
 
-Owns loading the pack (``pack/NN_name.sql``; the first ``--`` comment line is the title),
-filling its placeholders (``{table}``; ``{name}`` and ``{d}`` for the one-partition query, taken
-from ``SHOW PARTITIONS`` on each table), running every query on the JSON and the Parquet table
-with any engine that has ``execute(sql) -> Result`` (the DuckDB stand-in or real Athena), the
-side-by-side JSON vs Parquet comparison, and the check of the answers against the seed manifest
-where the manifest knows them.
+Owns loading the pack (``pack/NN_name.sql``; the first ``--`` comment line is the title; a
+``NN_name.<variant>.sql`` file is that query's text for one variant, e.g. the Iceberg table,
+which has no delivery-day column ``d``), filling its placeholders (``{table}``; ``{name}`` and
+``{d}`` for the one-partition query, taken from ``SHOW PARTITIONS`` on the Hive tables;
+``{event_day}``, the last event day of the lake, for the event-time query), running every query
+on the JSON, Parquet and (when it exists) Iceberg table with any engine that has ``execute(sql)
+-> Result`` (the DuckDB stand-in or real Athena), the side-by-side comparison, the check of the
+answers against the seed manifest where the manifest knows them, and the Iceberg table's files
+per partition (the small-files story: ``"t$partitions"``, before and after ``OPTIMIZE``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +24,8 @@ from sandbox.query.errors import QueryError
 
 PACK_DIR = Path(__file__).with_name("queries")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+VARIANTS = ("json", "parquet", "iceberg")
+LABELS = {"json": "JSON", "parquet": "Parquet", "iceberg": "Iceberg"}
 
 
 class Engine(Protocol):
@@ -32,10 +37,17 @@ class PackQuery:
     name: str
     title: str
     template: str
+    variants: dict[str, str] = field(default_factory=dict)  # variant label -> its own text
+
+    def text(self, label: str = "") -> str:
+        return self.variants.get(label, self.template)
+
+    def placeholders_for(self, label: str = "") -> set[str]:
+        return set(_PLACEHOLDER.findall(self.text(label)))
 
     @property
     def placeholders(self) -> set[str]:
-        return set(_PLACEHOLDER.findall(self.template))
+        return self.placeholders_for()
 
 
 @dataclass
@@ -70,16 +82,21 @@ class Check:
 
 def load_pack(directory: Path = PACK_DIR) -> list[PackQuery]:
     queries = []
+    variants: dict[str, dict[str, str]] = {}
     for path in sorted(directory.glob("*.sql")):
+        stem, _, variant = path.stem.partition(".")
+        if variant:
+            variants.setdefault(stem, {})[variant] = path.read_text()
+            continue
         text = path.read_text()
         first = text.lstrip().splitlines()[0] if text.strip() else ""
         title = first[2:].strip() if first.startswith("--") else path.stem
         name = re.sub(r"^\d+_", "", path.stem)
-        queries.append(PackQuery(name, title, text))
-    return queries
+        queries.append((stem, PackQuery(name, title, text)))
+    return [replace(q, variants=variants.get(stem, {})) for stem, q in queries]
 
 
-def render(query: PackQuery, params: dict[str, str]) -> str:
+def render(query: PackQuery, params: dict[str, str], label: str = "") -> str:
     """The query's SQL with its placeholders filled; QueryError for a missing value."""
 
     def fill(match: re.Match[str]) -> str:
@@ -88,7 +105,7 @@ def render(query: PackQuery, params: dict[str, str]) -> str:
             raise QueryError(f"pack query {query.name} needs a value for {{{key}}}")
         return params[key]
 
-    return _PLACEHOLDER.sub(fill, query.template)
+    return _PLACEHOLDER.sub(fill, query.text(label))
 
 
 def pick_partition(engine: Engine, table: str) -> dict[str, str]:
@@ -98,6 +115,23 @@ def pick_partition(engine: Engine, table: str) -> dict[str, str]:
         raise QueryError(f"{table} has no partitions; run MSCK REPAIR TABLE {table}")
     chosen = next((s for s in specs if s.startswith("name=measurement_recorded/")), specs[0])
     return dict(part.split("=", 1) for part in chosen.split("/"))
+
+
+def last_event_day(engine: Engine, table: str) -> str:
+    """The last event day (``yyyy-MM-dd``) of ``table``, for the event-time query."""
+    rows = engine.execute(f"SELECT date_format(max(tstamp), '%Y-%m-%d') AS day FROM {table}").rows
+    if not rows or rows[0][0] is None:
+        raise QueryError(f"{table} holds no events")
+    return str(rows[0][0])
+
+
+def iceberg_files(engine: Engine, table: str) -> Result:
+    """The Iceberg table's data files per partition (``"t$partitions"``), most files first."""
+    return engine.execute(
+        'SELECT partition, file_count, record_count, total_size FROM "'
+        + table
+        + '$partitions" ORDER BY file_count DESC, record_count DESC'
+    )
 
 
 def repair(engine: Engine, tables: Iterable[str]) -> dict[str, int]:
@@ -120,15 +154,23 @@ def run_pack(
     queries = list(queries if queries is not None else load_pack())
     runs: list[PackRun] = []
     partitions: dict[str, dict[str, str]] = {}
+    shared: dict[str, str] = {}
+    hive = next((t for label, t in tables.items() if label != "iceberg"), None)
     for query in queries:
         for label, table in tables.items():
             params = {"table": table}
             try:
-                if query.placeholders & {"name", "d"}:
-                    if table not in partitions:
-                        partitions[table] = pick_partition(engine, table)
-                    params.update(partitions[table])
-                sql = render(query, params)
+                wanted = query.placeholders_for(label)
+                if wanted & {"name", "d"}:
+                    source = table if label != "iceberg" else (hive or table)
+                    if source not in partitions:
+                        partitions[source] = pick_partition(engine, source)
+                    params.update(partitions[source])
+                if "event_day" in wanted:
+                    if "event_day" not in shared:
+                        shared["event_day"] = last_event_day(engine, hive or table)
+                    params["event_day"] = shared["event_day"]
+                sql = render(query, params, label)
             except QueryError as exc:
                 run = PackRun(query, label, table, "", error=str(exc))
             else:
@@ -161,47 +203,59 @@ class Comparison:
 
 
 def comparison(runs: Iterable[PackRun]) -> Comparison:
-    """One row per query: bytes, cost and time on JSON and on Parquet side by side."""
+    """One row per query: bytes, cost and time on each variant side by side (JSON, Parquet,
+    and Iceberg when it ran), with each variant's bytes relative to JSON's."""
     from sandbox.query.engine.pricing import human_bytes, usd
 
+    runs = list(runs)
+    present = {run.label for run in runs}
+    labels = [v for v in VARIANTS if v in present or v in ("json", "parquet")]
+    others = [v for v in labels if v != "json"]
     by_query: dict[str, dict[str, PackRun]] = {}
     for run in runs:
         by_query.setdefault(run.query.name, {})[run.label] = run
-    table = Comparison()
-    totals = {"json": [0, 0.0, 0.0], "parquet": [0, 0.0, 0.0]}
-    for name, pair in by_query.items():
+    table = Comparison(
+        columns=[
+            "query",
+            *(f"{LABELS[v]} scanned" for v in labels),
+            *(f"{LABELS[v]}/JSON" for v in others),
+            *(f"{LABELS[v]} cost" for v in labels),
+            *(f"{LABELS[v]} s" for v in labels),
+        ]
+    )
+    totals = {label: [0, 0.0, 0.0] for label in labels}
+    for name, group in by_query.items():
         cells: list[Any] = [name]
-        results = {label: pair.get(label) for label in ("json", "parquet")}
+        results = {label: group.get(label) for label in labels}
         scanned = {
             k: (r.result.bytes_scanned if r and r.result else None) for k, r in results.items()
         }
-        for label in ("json", "parquet"):
+        for label in labels:
             done = results[label]
             if done and done.result:
                 totals[label][0] += done.result.bytes_scanned
                 totals[label][1] += done.result.cost_usd
                 totals[label][2] += done.result.seconds
         cells += [human_bytes(v) if v is not None else "error" for v in scanned.values()]
-        if scanned["json"] and scanned["parquet"] is not None:
-            cells.append(f"{scanned['parquet'] / scanned['json']:.2f}")
-        else:
-            cells.append("-")
+        for label in others:
+            base, other = scanned["json"], scanned[label]
+            if base and other is not None:
+                cells.append(f"{other / base:.2f}")
+            else:
+                cells.append("-")
         for attr, fmt in (("cost_usd", usd), ("seconds", lambda s: f"{s:.2f}")):
-            for label in ("json", "parquet"):
+            for label in labels:
                 done = results[label]
                 cells.append(fmt(getattr(done.result, attr)) if done and done.result else "-")
         table.rows.append(tuple(cells))
-    json_bytes, parquet_bytes = int(totals["json"][0]), int(totals["parquet"][0])
+    json_bytes = int(totals["json"][0])
     table.rows.append(
         (
             "total",
-            human_bytes(json_bytes),
-            human_bytes(parquet_bytes),
-            f"{parquet_bytes / json_bytes:.2f}" if json_bytes else "-",
-            usd(totals["json"][1]),
-            usd(totals["parquet"][1]),
-            f"{totals['json'][2]:.2f}",
-            f"{totals['parquet'][2]:.2f}",
+            *(human_bytes(int(totals[v][0])) for v in labels),
+            *(f"{int(totals[v][0]) / json_bytes:.2f}" if json_bytes else "-" for v in others),
+            *(usd(totals[v][1]) for v in labels),
+            *(f"{totals[v][2]:.2f}" for v in labels),
         )
     )
     return table

@@ -73,8 +73,13 @@ def test_the_pack_is_complete() -> None:
         "measurements_per_account",
         "measurement_summary",
         "one_partition",
+        "one_event_day",
     ]
     assert all(q.title and "{table}" in q.template for q in load_pack())
+    # The Iceberg table has no delivery-day column d: its one-partition query is its own.
+    one = next(q for q in load_pack() if q.name == "one_partition")
+    assert "{d}" in one.text("json") and "{d}" not in one.text("iceberg")
+    assert "{event_day}" in one.text("iceberg")
 
 
 def test_every_query_answers_alike_on_both_tables(runs: list[Any]) -> None:
@@ -146,3 +151,25 @@ def test_manifest_mismatch_is_detected(runs: list[Any], lake: Lake) -> None:
     facts.events_total += 1
     bad = [c for c in check_manifest(runs, facts) if not c.ok]
     assert {(c.query, c.what) for c in bad} == {("duplicates", "events")}
+
+
+def test_comparison_puts_iceberg_beside_json_and_parquet() -> None:
+    from sandbox.query.analysis.pack import PackQuery, PackRun, comparison
+    from sandbox.query.engine.session import Result
+
+    query = PackQuery("q", "q", "SELECT 1 FROM {table}")
+    runs = [
+        PackRun(query, label, f"t_{label}", "", Result([], [], bytes_scanned=size))
+        for label, size in (("json", 1000), ("parquet", 250), ("iceberg", 100))
+    ]
+    table = comparison(runs)
+    assert table.columns[:6] == [
+        "query",
+        "JSON scanned",
+        "Parquet scanned",
+        "Iceberg scanned",
+        "Parquet/JSON",
+        "Iceberg/JSON",
+    ]
+    assert table.rows[0][4:6] == ("0.25", "0.10")
+    assert table.rows[-1][0] == "total"
