@@ -44,12 +44,12 @@ def _clients(account_id: str, region: str) -> Any:
 
 def _iceberg_tables(account_id: str, region: str) -> IcebergTables:
     """The account's Iceberg tables through a pyiceberg Glue catalog on this LocalStack's own
-    gateway; Glue requests are handed to the gateway in process (they also work while
-    LocalStack shuts down), the data files go over loopback HTTP (pyarrow's S3 client)."""
+    gateway, every Glue and S3 request handled in process (no HTTP to itself: it also works
+    while LocalStack shuts down, when it answers 503 to HTTP requests)."""
 
     def catalog(table_region: str | None, account: str | None, warehouse: str | None) -> Any:
         from sandbox.iceberg.catalog import glue_catalog
-        from sandbox.localstack_plugin.athena import gateway_endpoint, send_in_process
+        from sandbox.localstack_plugin.athena import gateway_endpoint
 
         host, port = gateway_endpoint()
         made = glue_catalog(
@@ -58,7 +58,15 @@ def _iceberg_tables(account_id: str, region: str) -> IcebergTables:
             account or account_id,
             warehouse=warehouse,
         )
-        made.glue = send_in_process(made.glue)
+        # LocalStack's internal clients run requests in process and are still served while it
+        # shuts down (a request to its own gateway, even in process, is answered 503 then).
+        internal = _clients(account or account_id, table_region or region)
+        made.glue = internal.glue
+        # Data, manifest and metadata files through the internal S3 client as well.
+        from sandbox.iceberg.fileio import ClientFileIO
+
+        file_io = ClientFileIO(internal.s3)
+        made._load_file_io = lambda properties=None, location=None: file_io  # type: ignore[method-assign]
         return made
 
     from sandbox.firehose.iceberg_writer import IcebergTables
