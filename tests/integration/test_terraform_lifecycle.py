@@ -1,8 +1,9 @@
 """Terraform create -> update -> destroy of a second copy of the platform on the sandbox.
 
 The copy gets its own names (so the session's platform is untouched) and its own state; the
-update changes tags, descriptions, a Glue column and a stream's buffering, which exercises
-Glue UpdateTable/UpdateDatabase, Firehose UpdateDestination and the tagging APIs.
+update changes tags, descriptions, a Glue column and two streams' buffering (the JSON and the
+Iceberg one), which exercises Glue UpdateTable/UpdateDatabase, Firehose UpdateDestination and the
+tagging APIs; the Iceberg table comes and goes with the rest.
 """
 
 from __future__ import annotations
@@ -59,12 +60,19 @@ def test_create_update_destroy(sandbox: SandboxHandle, tmp_path: Path) -> None:
     assert glue.get_table(DatabaseName=database, Name="events_json")["Table"]
     before = firehose.describe_delivery_stream(DeliveryStreamName=json_stream)
     version_before = int(before["DeliveryStreamDescription"]["VersionId"])
+    # The Iceberg table (Glue's CreateTable with IcebergInput) and the stream into it.
+    iceberg_stream = outputs["iceberg_stream_name"]["value"]
+    iceberg_table = glue.get_table(DatabaseName=database, Name="events_iceberg")["Table"]
+    assert iceberg_table["Parameters"]["table_type"] == "ICEBERG"
+    iceberg_before = firehose.describe_delivery_stream(DeliveryStreamName=iceberg_stream)
+    iceberg_version = int(iceberg_before["DeliveryStreamDescription"]["VersionId"])
 
     # update: tags, a description, a new column and the JSON stream's buffering interval
     _write_vars(
         folder,
         name,
-        'tags = { Owner = "lifecycle-test" }\njson_buffering_interval_seconds = 120\n',
+        'tags = { Owner = "lifecycle-test" }\njson_buffering_interval_seconds = 120\n'
+        "iceberg_buffering_interval_seconds = 30\n",
     )
     glue_tf = folder / "glue.tf"
     text = glue_tf.read_text()
@@ -96,9 +104,15 @@ def test_create_update_destroy(sandbox: SandboxHandle, tmp_path: Path) -> None:
     assert int(description["VersionId"]) > version_before
     tags = firehose.list_tags_for_delivery_stream(DeliveryStreamName=json_stream)["Tags"]
     assert {"Key": "Owner", "Value": "lifecycle-test"} in tags
+    iceberg_after = firehose.describe_delivery_stream(DeliveryStreamName=iceberg_stream)
+    iceberg_description = iceberg_after["DeliveryStreamDescription"]
+    iceberg_destination = iceberg_description["Destinations"][0]["IcebergDestinationDescription"]
+    assert iceberg_destination["BufferingHints"]["IntervalInSeconds"] == 30
+    assert int(iceberg_description["VersionId"]) > iceberg_version
 
     terraform.run("destroy", "-input=false", "-auto-approve", f"-state={terraform.state}")
     with pytest.raises(ClientError) as info:
         glue.get_database(Name=database)
     assert info.value.response["Error"]["Code"] == "EntityNotFoundException"
     assert json_stream not in firehose.list_delivery_streams()["DeliveryStreamNames"]
+    assert iceberg_stream not in firehose.list_delivery_streams()["DeliveryStreamNames"]
