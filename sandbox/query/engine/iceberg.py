@@ -74,6 +74,39 @@ METADATA_TABLES: dict[str, tuple[str, str]] = {
         "max_snapshot_age_in_ms",
     ),
 }
+# The columns of the metadata tables pyiceberg cannot inspect before the first snapshot.
+EMPTY: dict[str, list[tuple[str, Any]]] = {}
+
+
+def _empty_columns() -> None:
+    import pyarrow as pa
+
+    EMPTY["files"] = [
+        ("content", pa.int8()),
+        ("file_path", pa.string()),
+        ("file_format", pa.string()),
+        ("spec_id", pa.int32()),
+        ("partition", pa.string()),
+        ("record_count", pa.int64()),
+        ("file_size_in_bytes", pa.int64()),
+    ]
+    EMPTY["manifests"] = [
+        ("path", pa.string()),
+        ("length", pa.int64()),
+        ("partition_spec_id", pa.int32()),
+        ("added_snapshot_id", pa.int64()),
+        ("added_data_files_count", pa.int32()),
+        ("existing_data_files_count", pa.int32()),
+        ("deleted_data_files_count", pa.int32()),
+    ]
+    EMPTY["partitions"] = [
+        ("partition", pa.string()),
+        ("record_count", pa.int64()),
+        ("file_count", pa.int32()),
+        ("total_size", pa.int64()),
+    ]
+
+
 # The suffix the session gives a time-travelling table reference: ``t$version=<snapshot id>``.
 VERSION_SUFFIX = "version="
 
@@ -105,8 +138,17 @@ def metadata_table(table: IcebergTable, kind: str, qualified: str) -> tuple[Any,
             f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{qualified}${kind}' does not exist"
         )
     method, select = found
-    arrow = getattr(table.inspect, method)()
     partitioned = bool(table.spec().fields)
+    if not EMPTY:
+        _empty_columns()
+    if table.current_snapshot() is None and kind in EMPTY:
+        # pyiceberg's inspect needs a snapshot for these; a new table has none: no rows.
+        import pyarrow as pa
+
+        columns = [c for c in EMPTY[kind] if partitioned or c[0] != "partition"]
+        arrow = pa.table({name: pa.array([], type=kind_) for name, kind_ in columns})
+        return arrow, ", ".join(name for name, _ in columns)
+    arrow = getattr(table.inspect, method)()
     return arrow, select.format(partition="partition, " if partitioned else "")
 
 

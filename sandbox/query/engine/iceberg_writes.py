@@ -21,10 +21,12 @@ Iceberg tables" (OPTIMIZE, VACUUM), "Evolve Iceberg table schema", "DROP TABLE")
   (``MERGE_TARGET_ROW_MULTIPLE_MATCHES``);
 * ``OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE p]``: the data files that may hold rows
   matching ``p`` (all files without it; pyiceberg's planning on partition values and column
-  bounds) are read whole and rewritten by one overwrite snapshot -- pyiceberg writes one file
-  per partition (up to its 512 MiB target size), so many small files become few larger ones
-  with the same rows. ``p`` must be a predicate pyiceberg's expression parser reads (comparisons,
-  ``IN``, ``IS NULL``, ``AND``/``OR``/``NOT`` on columns and literals), else NOT_SUPPORTED;
+  bounds) of every partition holding more than one file are read whole and rewritten by one
+  overwrite snapshot -- pyiceberg writes one file per partition (up to its 512 MiB target
+  size), so many small files become few larger ones with the same rows; a partition already
+  in one file is left alone. ``p`` must be a predicate pyiceberg's expression parser reads
+  (comparisons, ``IN``, ``IS NULL``, ``AND``/``OR``/``NOT`` on columns and literals), else
+  NOT_SUPPORTED;
 * ``VACUUM t``: snapshots older than ``vacuum_max_snapshot_age_seconds`` (default 432000 s)
   expire, keeping at least ``vacuum_min_snapshots_to_keep`` (default 1) and the current one;
   data files only the expired snapshots referenced are deleted from S3;
@@ -514,10 +516,17 @@ class IcebergWriter:
             try:
                 # The files that may hold matching rows (partition values and column bounds),
                 # rewritten whole: BIN_PACK compacts files, it does not split them by rows.
-                files = [task.file for task in table.scan(row_filter=predicate).plan_files()]
+                planned = [task.file for task in table.scan(row_filter=predicate).plan_files()]
             except ValueError as exc:
                 raise QueryError(f"COLUMN_NOT_FOUND: OPTIMIZE ... WHERE: {exc}") from exc
-            if len(files) < 2:
+            # Bin-packing works per partition: a partition already in one file is left alone.
+            groups: dict[tuple[int, str], list[Any]] = {}
+            for data_file in planned:
+                groups.setdefault((data_file.spec_id, repr(data_file.partition)), []).append(
+                    data_file
+                )
+            files = [f for group in groups.values() if len(group) > 1 for f in group]
+            if not files:
                 return self._outcome(0, 0)
             arrow, scanned = self.scan_files(table.metadata_location, [f.file_path for f in files])
             self._replace(table, arrow, files)
