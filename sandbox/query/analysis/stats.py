@@ -3,7 +3,9 @@
 
 Owns the per-prefix summary (:class:`PrefixStats`: objects, size, average object size,
 partitions, compression ratio against the raw events) of the folders the Terraform outputs name
-(:class:`~sandbox.infra.outputs.LakeLayout`: each stream's data and error output), what a
+(:class:`~sandbox.infra.outputs.LakeLayout`: each stream's data and error output, and the
+Iceberg table's ``data/`` and ``metadata/`` folders and error output when the outputs name
+one -- its partitions are pyiceberg's ``name=.../tstamp_day=...`` folders), what a
 partition is in that summary (:func:`partition_of`; the seed report uses the same), the volumes
 the cost model (:mod:`~sandbox.query.engine.pricing`) needs, and :func:`stats_report`, the
 command's orchestration. The raw size and event count come from the seed manifest when one is
@@ -149,18 +151,45 @@ def measure_raw(s3: Any, bucket: str, objects: list[S3Object]) -> RawEvents:
     return RawEvents(events, raw, "measured")
 
 
-def bucket_stats(s3: Any, layout: LakeLayout, raw: RawEvents | None = None) -> list[PrefixStats]:
-    """Every folder of ``layout``, data first; the data folders compared with ``raw``."""
+def iceberg_prefixes(outputs: Any, bucket: str) -> tuple[list[str], list[str]]:
+    """The Iceberg table's (data folders, other folders) in ``bucket``, from the outputs."""
+    location = getattr(outputs, "iceberg_table_location", None) or ""
+    if not location.startswith(f"s3://{bucket}/"):
+        return [], []
+    root = location.removeprefix(f"s3://{bucket}/").rstrip("/") + "/"
+    others = [root + "metadata/"]
+    errors = getattr(outputs, "iceberg_error_output_prefix", None) or ""
+    static = errors.split("!{", 1)[0]
+    if static:
+        others.append(static if static.endswith("/") else static.rsplit("/", 1)[0] + "/")
+    return [root + "data/"], others
+
+
+def bucket_stats(
+    s3: Any,
+    layout: LakeLayout,
+    raw: RawEvents | None = None,
+    extra_data: Iterable[str] = (),
+    extra_other: Iterable[str] = (),
+) -> list[PrefixStats]:
+    """Every folder of ``layout`` (and the extra ones), data first; the data folders compared
+    with ``raw``."""
+    data = [*layout.data_prefixes, *extra_data]
+    prefixes = list(dict.fromkeys([*data, *layout.prefixes, *extra_other]))
     stats = []
-    for prefix in layout.prefixes:
+    for prefix in prefixes:
         objects = list_prefix(s3, layout.bucket, prefix)
-        is_data = prefix in layout.data_prefixes
+        is_data = prefix in data
         stats.append(summarize(prefix, objects, raw.raw_bytes if raw and is_data else None))
     return stats
 
 
 def volumes(
-    stats: list[PrefixStats], raw: RawEvents, layout: LakeLayout, tables: int = 2
+    stats: list[PrefixStats],
+    raw: RawEvents,
+    layout: LakeLayout,
+    tables: int = 2,
+    iceberg_data: str | None = None,
 ) -> Volumes:
     """The cost model's inputs from the measured bucket (one database, ``tables`` tables)."""
     by_prefix = {s.prefix: s for s in stats}
@@ -175,6 +204,9 @@ def volumes(
         glue_objects=1 + tables + partitions,
         json_full_scan_bytes=json_stats.total_bytes if json_stats else 0,
         parquet_full_scan_bytes=parquet_stats.total_bytes if parquet_stats else 0,
+        iceberg_full_scan_bytes=(
+            by_prefix[iceberg_data].total_bytes if iceberg_data in by_prefix else None
+        ),
     )
 
 
@@ -189,12 +221,16 @@ def stats_report(
     price a month of it; the raw events from ``manifest``, else measured from the JSON data."""
     if not settings.is_local:
         raise QueryError(f"stats reads the sandbox's bucket; {settings.endpoint_url} is not local")
-    layout = read_outputs(settings).lake(bucket)
+    outputs = read_outputs(settings)
+    layout = outputs.lake(bucket)
+    iceberg_data, iceberg_other = iceberg_prefixes(outputs, layout.bucket)
     s3 = settings.client("s3")
     if manifest is not None:
         raw = raw_from_manifest(manifest)
     else:
         raw = measure_raw(s3, layout.bucket, list_prefix(s3, layout.bucket, layout.json_data))
-    per_prefix = bucket_stats(s3, layout, raw=raw)
-    costs = monthly_costs(volumes(per_prefix, raw, layout), scans_per_day)
+    per_prefix = bucket_stats(s3, layout, raw, iceberg_data, iceberg_other)
+    tables = 3 if iceberg_data else 2
+    iceberg = iceberg_data[0] if iceberg_data else None
+    costs = monthly_costs(volumes(per_prefix, raw, layout, tables, iceberg), scans_per_day)
     return StatsReport(layout.bucket, raw, per_prefix, costs, scans_per_day)

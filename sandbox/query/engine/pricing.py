@@ -117,6 +117,9 @@ class Volumes:
     json_full_scan_bytes: int
     parquet_full_scan_bytes: int
     streams: int = 2
+    # The Iceberg table's data files, when there is one (its Athena line; Firehose's delivery
+    # into Iceberg is not priced here).
+    iceberg_full_scan_bytes: int | None = None
 
 
 def monthly_costs(
@@ -169,4 +172,13 @@ def monthly_costs(
             queries * athena_cost(volumes.parquet_full_scan_bytes, prices),
         ),
     ]
+    if volumes.iceberg_full_scan_bytes is not None:
+        lines.append(
+            CostLine(
+                "Athena (Iceberg table)",
+                f"{queries:,} scans of {human_bytes(volumes.iceberg_full_scan_bytes)}",
+                queries * athena_cost(volumes.iceberg_full_scan_bytes, prices),
+                "not in the article's table",
+            )
+        )
     return lines

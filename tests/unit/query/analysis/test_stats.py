@@ -104,3 +104,33 @@ def test_the_report_refuses_a_remote_endpoint(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, endpoint_override="https://s3.amazonaws.com")
     with pytest.raises(QueryError, match="not local"):
         stats_report(settings)
+
+
+def test_the_iceberg_table_folders_and_its_athena_line() -> None:
+    from dataclasses import replace
+
+    from sandbox.query.analysis.stats import PrefixStats, RawEvents, iceberg_prefixes, volumes
+    from sandbox.query.engine.pricing import monthly_costs
+
+    base = Outputs.from_terraform(OUTPUTS)
+    outputs = replace(
+        base,
+        iceberg_table_location=f"s3://{base.bucket}/events_iceberg/",
+        iceberg_error_output_prefix="errors/iceberg/d=!{timestamp:yyyy-MM-dd}/",
+    )
+    data, others = iceberg_prefixes(outputs, base.bucket)
+    assert data == ["events_iceberg/data/"]
+    assert others == ["events_iceberg/metadata/", "errors/iceberg/"]
+    assert iceberg_prefixes(base, base.bucket) == ([], [])
+    layout = base.lake()
+    stats = [
+        PrefixStats(layout.json_data, 3, 3000, 3),
+        PrefixStats(layout.parquet_data, 3, 1000, 3),
+        PrefixStats("events_iceberg/data/", 300, 9000, 300),
+    ]
+    raw = RawEvents(100, 10_000, "manifest")
+    lines = monthly_costs(volumes(stats, raw, layout, 3, "events_iceberg/data/"))
+    iceberg = [line for line in lines if line.service == "Athena (Iceberg table)"]
+    assert len(iceberg) == 1 and "8.8 KiB" in iceberg[0].monthly_input
+    without = monthly_costs(volumes(stats, raw, layout))
+    assert not any("Iceberg" in line.service for line in without)
