@@ -75,7 +75,8 @@ class Athena:
         for page in pages:
             info = info or page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
             rows += [[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]]
-        return execution, info, rows[1:]
+        # A query's first row is its header; DDL and utility statements have none.
+        return execution, info, rows[1:] if execution["StatementType"] == "DML" else rows
 
     def rows(self, sql: str) -> list[list[Any]]:
         return self.result(sql)[2]
@@ -274,7 +275,7 @@ def test_schema_evolution_keeps_old_files_readable(athena: Athena) -> None:
     ]
     assert rows[-1] == ["c", "2024-01-04 00:00:00.000", "7", "70"]
     assert rows[0][3] is None
-    described = athena.result("DESCRIBE evolve")[2]  # DDL rows: no header row to skip
+    described = athena.rows("DESCRIBE evolve")
     names = [str(r[0]).split("\t")[0].strip() for r in described]
     assert "points" in names and "payload" not in names and "score" not in names
 
@@ -293,6 +294,10 @@ def test_ctas_into_iceberg_and_drop_removes_the_data(athena: Athena) -> None:
     assert ns(athena.rows("SELECT n FROM ctas_out")) == [3, 4, 5, 6]
     # (a, 01-01) holds n 3 and 6, (a, 01-02) n 4, (b, 01-03) n 5
     assert len(athena.rows('SELECT * FROM "ctas_out$partitions"')) == 3
+    shown = [r[0] for r in athena.rows("SHOW CREATE TABLE ctas_out")]
+    assert shown[0] == f"CREATE TABLE `{athena.database}`.`ctas_out`("
+    assert "PARTITIONED BY (`name`, day(`tstamp`))" in shown
+    assert "  'table_type'='iceberg'" in shown
     assert athena.keys("ctas_out")
     athena.ok("DROP TABLE ctas_out")
     assert athena.keys("ctas_out") == []

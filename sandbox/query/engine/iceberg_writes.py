@@ -651,6 +651,42 @@ class IcebergWriter:
         return Outcome()
 
 
+def show_create(table: Any, database: str, name: str) -> list[str]:
+    """SHOW CREATE TABLE of an Iceberg table, in Athena's layout (one row per line)."""
+    fields = table.schema().fields
+    lines = [f"CREATE TABLE `{database}`.`{name}`("]
+    for index, field in enumerate(fields):
+        end = ")" if index == len(fields) - 1 else ", "
+        comment = f" COMMENT '{field.doc}'" if field.doc else ""
+        lines.append(f"  `{field.name}` {_glue_of(field.field_type)}{comment}{end}")
+    spec = table.spec()
+    if spec.fields:
+        items = []
+        for part in spec.fields:
+            column = table.schema().find_column_name(part.source_id)
+            transform = str(part.transform)
+            if transform == "identity":
+                items.append(f"`{column}`")
+            elif "[" in transform:  # bucket[16], truncate[4]
+                kind, width = transform.rstrip("]").split("[")
+                items.append(f"{kind}({width}, `{column}`)")
+            else:
+                items.append(f"{transform}(`{column}`)")
+        lines.append(f"PARTITIONED BY ({', '.join(items)})")
+    lines += ["LOCATION", f"  '{table.location()}'", "TBLPROPERTIES ("]
+    properties = {"table_type": "iceberg"}
+    codec = table.properties.get("write.parquet.compression-codec")
+    if codec:
+        properties["write_compression"] = codec
+    properties.update(
+        {k: v for k, v in table.properties.items() if k in ICEBERG_PROPERTIES - {"table_type"}}
+    )
+    items = [f"  '{k}'='{v}'" for k, v in properties.items()]
+    lines += [item + ("," if i < len(items) - 1 else "") for i, item in enumerate(items)]
+    lines.append(")")
+    return lines
+
+
 def _data_files(table: Any, snapshots: Any) -> set[str]:
     """The data files the given snapshots reference."""
     found: set[str] = set()

@@ -775,7 +775,13 @@ class Writer:
             raise QueryError(
                 f"NOT_SUPPORTED: {database}.{statement.table.name} is a view; use SHOW CREATE VIEW"
             )
-        lines = glue_ddl.show_create_table(raw, database)
+        if (writer := self._iceberg(raw)) is not None:
+            from sandbox.query.engine.iceberg_writes import show_create
+
+            table = writer.load(database, statement.table.name)
+            lines = show_create(table, database, statement.table.name)
+        else:
+            lines = glue_ddl.show_create_table(raw, database)
         return Outcome(["createtab_stmt"], [(line,) for line in lines])
 
 
