@@ -7,8 +7,9 @@ BatchCreatePartition and BatchDeletePartition, and for its DDL: CreateDatabase, 
 CreateTable, UpdateTable and DeleteTable, with Athena's errors for existing and missing names.
 
 Not reproduced: Lake Formation permissions, table versions, Glue Data Catalog (multi-dialect)
-views, and Iceberg/Hudi/Delta table formats (tables whose ``table_type`` says so are refused by
-the readers).
+views, and Hudi/Delta table formats (tables whose ``table_type`` says so are refused by the
+readers). Iceberg tables are read from their metadata (``sandbox.query.engine.iceberg``); their
+Glue columns are what pyiceberg keeps there, less the dropped ones.
 """
 
 from __future__ import annotations

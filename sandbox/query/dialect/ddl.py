@@ -28,11 +28,17 @@ keeps answering or refusing them. The query inside CTAS, INSERT, UNLOAD and view
 written, for the query path to parse with sqlglot. Column types are Hive type names, normalised
 by the Glue type parser.
 
-Refused, naming the construct (NOT_SUPPORTED): ``CREATE TABLE`` without ``EXTERNAL`` and
-without ``AS`` (Athena creates only Iceberg tables that way), ``CLUSTERED BY`` / ``SORTED BY``
+``CREATE TABLE t (cols) [PARTITIONED BY (name, day(ts), ...)] [LOCATION '...'] TBLPROPERTIES
+('table_type'='ICEBERG', ...)`` (no ``EXTERNAL``) is an Iceberg table
+(:class:`CreateIcebergTable`, transforms parsed by :mod:`sandbox.query.dialect.iceberg`).
+
+Refused, naming the construct (NOT_SUPPORTED): ``CREATE TABLE`` without ``EXTERNAL``, without
+``AS`` and without ``table_type='ICEBERG'`` (Athena creates only Iceberg tables that way),
+``CLUSTERED BY`` / ``SORTED BY``
 buckets, ``SKEWED BY``, ``CREATE TABLE ... LIKE``, ``ALTER TABLE ... CHANGE COLUMN`` / ``SET
 SERDEPROPERTIES`` / ``SET FILEFORMAT``, ``ALTER TABLE ... RENAME TO`` (Athena renames only
-Iceberg tables), ``ALTER DATABASE``, ``INSERT OVERWRITE``.
+Iceberg tables: :mod:`~sandbox.query.dialect.iceberg` takes those first), ``ALTER DATABASE``,
+``INSERT OVERWRITE``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ Owns the recognition of ``MSCK REPAIR TABLE t``, ``ALTER TABLE t ADD [IF NOT EXI
 The write and catalogue statements (CTAS, INSERT INTO, UNLOAD, CREATE/DROP DATABASE|TABLE|VIEW,
 ALTER TABLE ... COLUMNS|SET, SHOW VIEWS, SHOW CREATE TABLE|VIEW) are parsed by
 :mod:`sandbox.query.dialect.ddl`, asked first; any other statement Athena knows (EXPLAIN,
-MERGE, UPDATE, DELETE, ...) raises :class:`~sandbox.query.errors.UnsupportedError` naming it.
+PREPARE, ...; MERGE, UPDATE, DELETE, OPTIMIZE and VACUUM that
+:mod:`sandbox.query.dialect.iceberg` has not taken) raises
+:class:`~sandbox.query.errors.UnsupportedError` naming it.
 DuckDB's own statements (SET, PRAGMA, COPY, ATTACH, INSTALL, LOAD, EXPORT, CREATE SECRET, ...)
 are not Athena SQL and fail as Athena fails them, with a SYNTAX_ERROR naming the statement.
 Table names may carry the ``awsdatacatalog`` catalog (``"awsdatacatalog"."db"."t"``).

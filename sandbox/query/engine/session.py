@@ -5,8 +5,13 @@ UNLOAD, DDL, views) go to :mod:`~sandbox.query.engine.writes`, which runs their 
 utility statements (partition DDL, SHOW, DESCRIBE) go to Glue through
 :mod:`~sandbox.query.catalog.partitions`; queries are parsed, each Glue table they read becomes
 a DuckDB view over exactly the files its (pruned) partitions hold, each Athena view a DuckDB view
-of its own translated SQL (views over views, up to 16 deep), the SQL is translated, run, and
-charged for the bytes DuckDB fetched from S3.
+of its own translated SQL (views over views, up to 16 deep), each Iceberg table a view over
+``iceberg_scan`` of the metadata Glue points at (``t$snapshots`` and the other metadata tables,
+and ``FOR VERSION|TIMESTAMP AS OF`` resolved to a snapshot first: :mod:`~sandbox.query.engine.
+iceberg`; the iceberg extension is loaded into the connection the first time a query needs it),
+the SQL is translated, run, and charged for the bytes DuckDB fetched from S3 (not counting
+Iceberg metadata files). Iceberg-only statements (DELETE, UPDATE, MERGE, OPTIMIZE, VACUUM,
+ALTER TABLE DROP/CHANGE COLUMN, RENAME TO) go to :mod:`~sandbox.query.engine.iceberg_writes`.
 
 Not reproduced: query queueing, workgroup settings (bytes-scanned cutoffs, result encryption),
 result files in the results bucket, query result reuse, ``information_schema``, and federated

@@ -18,7 +18,11 @@ Formats and compressions written: Parquet (GZIP default, SNAPPY, ZSTD, LZ4, NONE
 default, SNAPPY, ZSTD, LZ4, NONE), JSON and TEXTFILE (GZIP default, ZSTD, NONE). The query side
 reads Parquet and JSON tables back.
 
-Not reproduced: AVRO output, bucketing (``bucketed_by``/``bucket_count``), Iceberg tables, ION,
+Iceberg tables (CREATE TABLE/CTAS with ``table_type='ICEBERG'``, INSERT INTO, DROP TABLE, ADD
+COLUMNS, SET TBLPROPERTIES, SHOW CREATE TABLE) are handed to
+:mod:`~sandbox.query.engine.iceberg_writes`.
+
+Not reproduced: AVRO output, bucketing (``bucketed_by``/``bucket_count``), ION,
 Athena's file sizes and names (one file per partition here, named ``<query id>_<uuid>``),
 INSERT INTO's implicit coercions beyond widening (narrowing or text-to-number casts fail as
 mismatched types, as Athena does), and ``ALTER TABLE ... RENAME TO`` (Athena refuses it for
