@@ -38,6 +38,13 @@ LOG = logging.getLogger(__name__)
 # a busy machine ingestion keeps its share of the cores, queries take the rest
 # (``docs/performance.md``, "Mixed load"); alone, a query runs as fast as before.
 WORKER_NICENESS = 10
+# How long StartQueryExecution waits for a statement to finish before it answers (the service's
+# ``start_wait``): SELECT 1 takes ~15 ms inside the service, the analysis pack's queries 30-150 ms.
+START_WAIT = 0.1
+# How long GetQueryExecution of a running query waits for it to finish before it answers (the
+# service's ``poll_wait``): the CLI's client polls every 20 ms at most, which under load made
+# more requests than Firehose ingestion (``docs/performance.md``, "Mixed load").
+POLL_WAIT = 0.05
 
 
 def gateway_endpoint() -> tuple[str, int]:
@@ -143,6 +150,8 @@ class SandboxAthena:
                     history=History(path),
                     workers=self.settings.athena_workers,
                     niceness=WORKER_NICENESS,
+                    start_wait=START_WAIT,
+                    poll_wait=POLL_WAIT,
                     region=region,
                 )
                 self._services[key] = service
@@ -164,7 +173,17 @@ class SandboxAthena:
 
         host, port = gateway_endpoint()
         settings = Settings(host=host, port=port, region=region)
-        return SessionEngine(Session(settings, database="default"))
+        # The engine's own Glue and S3 calls (tables, partitions, listings) go straight into
+        # the gateway in the worker's thread, at its priority, not through the HTTP server
+        # that ingestion shares; DuckDB's reads of the objects still come over HTTP.
+        return SessionEngine(
+            Session(
+                settings,
+                database="default",
+                glue_client=send_in_process(settings.client("glue")),
+                s3_client=send_in_process(settings.client("s3")),
+            )
+        )
 
     @staticmethod
     def _metadata(context: Any) -> Metadata:

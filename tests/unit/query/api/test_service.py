@@ -128,7 +128,7 @@ TYPED = FakeResult(
 
 
 def make(
-    tmp_path: Path | None = None, **answers: Any
+    tmp_path: Path | None = None, start_wait: float = 0.0, poll_wait: float = 0.0, **answers: Any
 ) -> tuple[AthenaService, FakeEngine, MemoryStore]:
     engine = FakeEngine({"SELECT typed": TYPED, **answers})
     store = MemoryStore()
@@ -138,6 +138,8 @@ def make(
         store=store,
         history=History(tmp_path / "history.jsonl" if tmp_path else None),
         workers=2,
+        start_wait=start_wait,
+        poll_wait=poll_wait,
         region="us-east-1",
     )
     return service, engine, store
@@ -432,11 +434,76 @@ def test_workers_and_the_threads_they_start_run_at_a_lower_priority() -> None:
         child.join()
         return FakeEngine({"SELECT typed": TYPED})
 
+    class NiceStore(MemoryStore):
+        def put(self, url: str, body: bytes, content_type: str, encryption: dict | None) -> None:
+            seen[url.rsplit(".", 1)[-1]] = niceness()  # csv: the worker; metadata: a writer
+            super().put(url, body, content_type, encryption)
+
     service = AthenaService(
-        workgroups=GROUPS.get, sessions=session, store=MemoryStore(), workers=1, niceness=3
+        workgroups=GROUPS.get, sessions=session, store=NiceStore(), workers=1, niceness=3
     )
     try:
         assert run(service, "SELECT typed")["Status"]["State"] == "SUCCEEDED"
     finally:
         service.shutdown()
-    assert seen["worker"] == seen["child"] == min(19, niceness() + 3)
+    lowered = min(19, niceness() + 3)
+    assert seen == {"worker": lowered, "child": lowered, "csv": lowered, "metadata": lowered}
+
+
+def _state(service: AthenaService, query_id: str) -> str:
+    execution = service.get_query_execution({"QueryExecutionId": query_id})["QueryExecution"]
+    return str(execution["Status"]["State"])
+
+
+def test_start_answers_once_a_quick_query_is_final() -> None:
+    service, _, _ = make(start_wait=10.0)
+    for sql, final in (("SELECT typed", "SUCCEEDED"), ("no_such_table", "FAILED")):
+        query_id = service.start_query_execution({"QueryString": sql, "WorkGroup": "analytics"})[
+            "QueryExecutionId"
+        ]
+        assert _state(service, query_id) == final  # at the first poll, no waiting
+    service.shutdown()
+
+
+def test_start_waits_no_longer_than_its_bound_for_a_long_query() -> None:
+    import time
+
+    service, engine, _ = make(start_wait=0.2, slow="block")
+    started = time.monotonic()
+    query_id = service.start_query_execution({"QueryString": "slow", "WorkGroup": "analytics"})[
+        "QueryExecutionId"
+    ]
+    waited = time.monotonic() - started
+    assert 0.2 <= waited < 2.0
+    assert _state(service, query_id) == "RUNNING"  # still running: Start did not wait it out
+    execution = service.get_query_execution({"QueryExecutionId": query_id})["QueryExecution"]
+    assert "CompletionDateTime" not in execution["Status"]
+    service.stop_query_execution({"QueryExecutionId": query_id})
+    assert service.wait(query_id).state == "CANCELLED"
+    assert engine.ran == [("default", "slow")]
+    service.shutdown()
+
+
+def test_a_poll_of_a_running_query_answers_when_it_finishes_or_after_its_bound() -> None:
+    import time
+
+    service, engine, _ = make(poll_wait=0.3, slow="block")
+    query_id = service.start_query_execution({"QueryString": "slow", "WorkGroup": "analytics"})[
+        "QueryExecutionId"
+    ]
+    started = time.monotonic()
+    assert _state(service, query_id) in ("QUEUED", "RUNNING")
+    assert 0.3 <= time.monotonic() - started < 2.0  # the bound: still running
+
+    stopper = threading.Timer(
+        0.05, service.stop_query_execution, args=({"QueryExecutionId": query_id},)
+    )
+    stopper.start()
+    started = time.monotonic()
+    assert _state(service, query_id) == "CANCELLED"  # answered as soon as it was final
+    assert time.monotonic() - started < 0.25
+    started = time.monotonic()
+    assert _state(service, query_id) == "CANCELLED"  # a final query: no wait at all
+    assert time.monotonic() - started < 0.05
+    assert engine.ran == [("default", "slow")]
+    service.shutdown()
