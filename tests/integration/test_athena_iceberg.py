@@ -315,6 +315,8 @@ def test_unsupported_and_invalid_statements_fail_as_athena(athena: Athena) -> No
     assert athena.fail("SELECT * FROM hive_t FOR VERSION AS OF 1")["StateChangeReason"].startswith(
         "NOT_SUPPORTED"
     )
+    for statement in ("SHOW PARTITIONS errs", "MSCK REPAIR TABLE errs"):
+        assert athena.fail(statement)["StateChangeReason"].startswith("NOT_SUPPORTED")
     optimize = athena.fail("OPTIMIZE errs REWRITE DATA USING BIN_PACK WHERE length(name) > 0")
     assert optimize["StateChangeReason"].startswith("NOT_SUPPORTED")
     small = athena.fail(

@@ -235,6 +235,20 @@ class Session:
 
     def _utility(self, statement: Utility) -> Result:
         ddl = "DDL"
+        if isinstance(statement, MsckRepair | AddPartitions | DropPartitions | ShowPartitions):
+            table = self.table(statement.table)
+            if is_iceberg({"Parameters": table.parameters}):
+                # Iceberg partitions live in the table's metadata, not in Glue.
+                what = {
+                    MsckRepair: "MSCK REPAIR TABLE",
+                    AddPartitions: "ALTER TABLE ADD PARTITION",
+                    DropPartitions: "ALTER TABLE DROP PARTITION",
+                    ShowPartitions: "SHOW PARTITIONS",
+                }[type(statement)]
+                raise UnsupportedError(
+                    f"{what} on Iceberg table {table.qualified_name}",
+                    f'query "{table.name}$partitions" instead',
+                )
         if isinstance(statement, MsckRepair):
             lines = msck_repair(self.catalog, self.s3, self.table(statement.table))
             return Result(["result"], [(line,) for line in lines], statement_type=ddl)
