@@ -36,17 +36,19 @@ def _missing(error: Exception) -> bool:
 class _Upload(io.BytesIO):
     """Bytes written, PUT once when closed."""
 
-    def __init__(self, s3: Any, location: str) -> None:
+    def __init__(self, s3: Any, output: _Output) -> None:
         super().__init__()
         self._s3 = s3
-        self._location = location
+        self._output = output
         self._sent = False
 
     def close(self) -> None:
         if not self._sent and not self.closed:
-            bucket, key = _split(self._location)
-            self._s3.put_object(Bucket=bucket, Key=key, Body=self.getvalue())
+            body = self.getvalue()
+            bucket, key = _split(self._output.location)
+            self._s3.put_object(Bucket=bucket, Key=key, Body=body)
             self._sent = True
+            self._output.written = len(body)  # pyiceberg asks for the size next: no HEAD
         super().close()
 
 
@@ -83,8 +85,11 @@ class _Output(OutputFile):
     def __init__(self, location: str, s3: Any) -> None:
         super().__init__(location)
         self._s3 = s3
+        self.written: int | None = None
 
     def __len__(self) -> int:
+        if self.written is not None:
+            return self.written
         return len(self.to_input_file())
 
     def exists(self) -> bool:
@@ -96,7 +101,7 @@ class _Output(OutputFile):
     def create(self, overwrite: bool = False) -> OutputStream:
         if not overwrite and self.exists():
             raise FileExistsError(self.location)
-        return _Upload(self._s3, self.location)
+        return _Upload(self._s3, self)
 
 
 class ClientFileIO(FileIO):
