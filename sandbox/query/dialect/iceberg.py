@@ -24,14 +24,13 @@ with ``USING``, ``OPTIMIZE ... REWRITE MANIFESTS``-style actions other than BIN_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError
+from typing import TYPE_CHECKING, Any
 
 from sandbox.query.dialect.statements import TableRef, _Parser, _tokenize
 from sandbox.query.errors import QueryError, UnsupportedError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 # Iceberg partition transforms Athena's CREATE TABLE takes, with their argument counts.
 TRANSFORMS = {"year": 1, "month": 1, "day": 1, "hour": 1, "bucket": 2, "truncate": 2}
@@ -109,6 +108,11 @@ def _ref(table: exp.Table) -> TableRef:
 
 
 def _sqlglot(sql: str) -> exp.Expr:
+    # sqlglot only when a row-level statement comes: the API's statement classification
+    # imports this module, and LocalStack's start must not load the SQL engine.
+    import sqlglot
+    from sqlglot.errors import ParseError
+
     from sandbox.query.dialect.translate import AthenaSQL
 
     try:
@@ -131,6 +135,8 @@ def parse_iceberg(sql: str) -> IcebergStatement | None:
         return None
     head = tokens[0].text.upper()
     if head in ("DELETE", "UPDATE", "MERGE"):
+        from sqlglot import exp
+
         tree = _sqlglot(text)
         if isinstance(tree, exp.Delete):
             if tree.args.get("using"):
