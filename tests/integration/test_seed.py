@@ -58,6 +58,17 @@ def test_every_event_lands_once_in_each_format(seeded_lake: SeededLake) -> None:
         partition = key.split("/")[2].removeprefix("name=")
         parquet_names[partition] += pq.read_table(io.BytesIO(body)).num_rows
     assert dict(parquet_names) == manifest.events_per_name
+
+    # The Iceberg table: every event once, `name` a column, the event time kept.
+    from sandbox.iceberg.catalog import glue_catalog
+
+    outputs, settings = seeded_lake.platform.outputs, seeded_lake.platform.settings
+    assert outputs.iceberg_table is not None
+    table = glue_catalog(settings.endpoint_url, settings.region).load_table(
+        (outputs.database, outputs.iceberg_table)
+    )
+    rows = table.scan(selected_fields=("name", "payload_md5")).to_arrow().to_pylist()
+    assert dict(Counter(r["name"] for r in rows)) == manifest.events_per_name
     assert _objects(s3, bucket, "errors/") == []
 
 
