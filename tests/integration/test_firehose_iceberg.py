@@ -247,6 +247,48 @@ def test_records_are_routed_to_two_tables(sandbox: SandboxHandle, run: str, data
     assert len(accounts) + len(visits) == 30
 
 
+def test_table_creation_and_schema_evolution(
+    sandbox: SandboxHandle, run: str, database: str
+) -> None:
+    settings, bucket = sandbox.settings, sandbox.outputs.bucket
+    stream = f"iceberg-evolve-{run}"
+    settings.client("firehose").create_delivery_stream(
+        DeliveryStreamName=stream,
+        IcebergDestinationConfiguration=_destination(
+            bucket,
+            [
+                {
+                    "DestinationDatabaseName": database,
+                    "DestinationTableName": "created",
+                    "PartitionSpec": {"Identity": [{"SourceName": "name"}]},
+                }
+            ],
+            CatalogConfiguration={
+                "CatalogARN": CATALOG,
+                "WarehouseLocation": f"s3://{bucket}/tests/warehouse",
+            },
+            TableCreationConfiguration={"Enabled": True},
+            SchemaEvolutionConfiguration={"Enabled": True},
+        ),
+    )
+    _put(settings, stream, [{"name": "a", "n": 1}, {"name": "b", "n": 2}])
+    admin.flush(settings, stream)
+    table = _catalog(settings).load_table((database, "created"))
+    assert table.schema().column_names == ["name", "n"]
+    assert [(f.name, str(f.transform)) for f in table.spec().fields] == [("name", "identity")]
+    assert table.location().startswith(f"s3://{bucket}/tests/warehouse/")
+    _put(settings, stream, [{"name": "a", "n": 3, "score": 0.5, "ok": True}])
+    admin.flush(settings, stream)
+    table = _catalog(settings).load_table((database, "created"))
+    assert table.schema().column_names == ["name", "n", "score", "ok"]
+    rows = sorted(_rows(settings, database, "created"), key=lambda r: r["n"])
+    assert rows == [
+        {"name": "a", "n": 1, "score": None, "ok": None},
+        {"name": "b", "n": 2, "score": None, "ok": None},
+        {"name": "a", "n": 3, "score": 0.5, "ok": True},
+    ]
+
+
 def test_records_that_cannot_be_delivered_go_to_the_error_output(
     sandbox: SandboxHandle, run: str, database: str
 ) -> None:
