@@ -1,4 +1,4 @@
-"""The sandbox's Firehose delivery engine: AWS Firehose's S3 delivery, in plain Python.
+"""The sandbox's Firehose delivery engine: AWS Firehose's S3 and Iceberg delivery, in plain Python.
 
 Pure core, no LocalStack or network imports: the LocalStack adapter
 (``sandbox.localstack_plugin``) validates API input with ``validate_destination`` /
@@ -15,7 +15,10 @@ Pure core, no LocalStack or network imports: the LocalStack adapter
 - ``conversion``: JSON -> Parquet/ORC typed by a Glue schema (types: :mod:`sandbox.core.gluetypes`);
 - ``error_output``: the error documents; ``errors``: API exceptions; ``limits``: per-call
   checks (the numbers are :mod:`sandbox.core.limits`');
-- ``engine``: buffers, delivery, retries, accounting; ``jq_worker``: jq in helper processes.
+- ``engine``: buffers, delivery, retries, accounting; ``jq_worker``: jq in helper processes;
+- ``iceberg``: the Iceberg destination's rules, routing, rows and commit plans;
+  ``iceberg_writer``: its commits through pyiceberg (given a catalog; the plugin gives the
+  sandbox's Glue).
 
 Each module's docstring lists what it does not reproduce yet.
 

@@ -2,8 +2,10 @@
 
 Owns: :class:`DeliveryEngines` (a provider's engines and the timer thread that delivers buffers
 when their interval elapses) and the S3/Glue/Logs callbacks the engines use (LocalStack's
-internal clients). The Firehose provider makes one and hands it its jq workers, which every
-engine it creates gets. The AWS behaviour itself is in :mod:`sandbox.firehose`.
+internal clients), including the Iceberg destination's tables (a pyiceberg Glue catalog whose
+Glue and S3 requests go through those internal clients). The Firehose provider makes one and
+hands it its jq workers, which every engine it creates gets. The AWS behaviour itself is in
+:mod:`sandbox.firehose`.
 
 With a write-ahead log folder (``<state>/firehose-wal/<account>/<region>/``), each engine gets a
 :class:`~sandbox.firehose.wal.WriteAheadLog`; :meth:`DeliveryEngines.recover` replays what the
