@@ -148,6 +148,33 @@ def test_the_bytes_scanned_cutoff_cancels_the_query(lake: SeededLake) -> None:
     assert execution["Status"]["StateChangeReason"] == "Bytes scanned limit was exceeded"
 
 
+def test_the_cutoff_stops_a_scan_before_it_ends(lake: SeededLake) -> None:
+    """A statement reading the table 40 times over, in a workgroup whose cutoff is one read's
+    bytes, is CANCELLED having fetched far less than the 40 reads (checked during the scan, not
+    only once the statement has read everything)."""
+    platform = lake.platform
+    table = platform.outputs.json_table
+    once = run(platform, f"SELECT count(*) FROM {table}")
+    assert once["Status"]["State"] == "SUCCEEDED"
+    single = int(once["Statistics"]["DataScannedInBytes"])
+    assert single > 0
+    athena = platform.settings.client("athena", config=Config(parameter_validation=False))
+    name = f"cutoff{uuid.uuid4().hex[:6]}"
+    athena.create_work_group(
+        Name=name,
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{platform.outputs.results_bucket}/x/"},
+            "BytesScannedCutoffPerQuery": single,
+        },
+    )
+    reads = " UNION ALL ".join(f"SELECT count(*) AS n FROM {table}" for _ in range(40))
+    execution = run(platform, f"SELECT sum(n) FROM ({reads})", WorkGroup=name)
+    assert execution["Status"]["State"] == "CANCELLED"
+    assert execution["Status"]["StateChangeReason"] == "Bytes scanned limit was exceeded"
+    scanned = int(execution["Statistics"]["DataScannedInBytes"])
+    assert single < scanned < 20 * single, (single, scanned)
+
+
 def test_a_running_query_is_cancelled_and_others_still_answer(lake: SeededLake) -> None:
     platform = lake.platform
     athena = platform.client("athena")

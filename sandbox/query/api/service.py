@@ -20,9 +20,11 @@ run at a lower CPU priority (``niceness``; the endpoint's provider lowers it so 
 ingestion keeps its share of the cores while queries run; DuckDB's own threads inherit it).
 StopQueryExecution marks a queued query CANCELLED at once and interrupts a running one
 (DuckDB's ``interrupt()``); a result that arrives after the cancel is dropped.
-BytesScannedCutoffPerQuery is checked against the bytes the engine measured, after the
-statement ran (DuckDB cannot stop a scan at a byte count), and the query is then CANCELLED
-with Athena's reason and no result.
+BytesScannedCutoffPerQuery is checked while the statement runs (every 20 ms, against the bytes
+DuckDB's HTTP log shows fetched so far; the statement is then interrupted) and again against
+the bytes the engine measured when it ends: a query over the limit is CANCELLED with Athena's
+reason and no result. Between two checks a scan can fetch more than the limit (DuckDB cannot
+stop at a byte count), so its DataScannedInBytes may exceed the cutoff by what it read then.
 
 Not reproduced: result reuse (ResultReuseConfiguration is reported disabled), query
 concurrency quotas (TooManyRequestsException), ``ExpectedBucketOwner``/ACL checks on the
@@ -74,6 +76,7 @@ LOG = logging.getLogger(__name__)
 MAX_RESULTS = 1000  # GetQueryResults' MaxResults bound (API reference)
 MAX_LIST = 50  # ListQueryExecutions / ListPreparedStatements / BatchGet bound
 _CACHE = 64  # executions whose result rows stay in memory (older ones are read from S3)
+CUTOFF_CHECK_SECONDS = 0.02  # how often a running query's bytes are compared with its cutoff
 
 
 class ResultStore(Protocol):
@@ -125,6 +128,20 @@ class SessionEngine:
         con = getattr(self.session, "_con", None)
         if con is not None:
             con.interrupt()
+
+    def bytes_fetched(self) -> int:
+        """The object bytes the running statement has fetched so far, from another thread.
+
+        DuckDB's HTTP log is the database's, and a second cursor reads it while the statement
+        runs (an entry appears as each request completes): the same sum the engine takes when
+        the statement ends. 0 while no connection exists."""
+        from sandbox.query.engine import duck
+
+        con = getattr(self.session, "_con", None)
+        if con is None:
+            return 0
+        rows = duck.http_log(con.cursor())
+        return duck.scan_from_log(rows, getattr(self.session, "_unbilled", ())).bytes_scanned
 
     def close(self) -> None:
         self.session.close()
@@ -395,12 +412,21 @@ class AthenaService:
             return
         with self._lock:
             self._running[query_id] = session
+        done = threading.Event()
+        if cutoff is not None and hasattr(session, "bytes_fetched"):
+            threading.Thread(
+                target=self._watch_cutoff,
+                args=(execution, session, cutoff, done),
+                name="athena-cutoff",
+                daemon=True,
+            ).start()
         try:
             rows = self._execute(execution, session)
             error = None
         except Exception as exc:  # QueryError, duckdb.Error and anything else the engine raises
             rows, error = None, athena_error(exc, execution.query)
         finally:
+            done.set()
             with self._lock:
                 self._running.pop(query_id, None)
         execution.engine_done = self.clock()
@@ -430,6 +456,32 @@ class AthenaService:
                 self._rows.popitem(last=False)
             execution.move(SUCCEEDED, self.clock())
             self._remember(execution)
+
+    def _watch_cutoff(
+        self, execution: QueryExecution, session: Any, cutoff: int, done: threading.Event
+    ) -> None:
+        """Cancel ``execution`` during its scan once it has fetched more than ``cutoff`` bytes
+        ("the query is canceled when it exceeds the limit", Athena user guide, "Setting data
+        usage control limits"); the check after the scan stays for what this one misses."""
+        while not done.wait(CUTOFF_CHECK_SECONDS):
+            try:
+                fetched = int(session.bytes_fetched())
+            except Exception:  # the connection changed under it (a reconnect): next time
+                LOG.debug("reading the bytes fetched by %s failed", execution.id, exc_info=True)
+                continue
+            if fetched <= cutoff:
+                continue
+            with self._lock:
+                if execution.final:
+                    return
+                execution.bytes_scanned = fetched
+                execution.fail(bytes_scanned_exceeded(), self.clock(), state=CANCELLED)
+                self._remember(execution)
+            try:
+                session.interrupt()
+            except Exception:
+                LOG.debug("interrupting %s failed", execution.id, exc_info=True)
+            return
 
     def _finish_failed(self, execution: QueryExecution, error: AthenaError) -> None:
         with self._lock:

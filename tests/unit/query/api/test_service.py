@@ -507,3 +507,34 @@ def test_a_poll_of_a_running_query_answers_when_it_finishes_or_after_its_bound()
     assert time.monotonic() - started < 0.05
     assert engine.ran == [("default", "slow")]
     service.shutdown()
+
+
+def test_the_cutoff_cancels_a_query_during_its_scan() -> None:
+    """A statement still scanning is interrupted once the bytes it fetched pass the
+    workgroup's cutoff: CANCELLED with Athena's reason, before the statement would end."""
+
+    class Scanning(FakeEngine):
+        def __init__(self) -> None:
+            super().__init__({"scan": "block"})
+            self.fetched = 0
+
+        def bytes_fetched(self) -> int:
+            self.fetched += 40  # 40 bytes more at each check: over 100 at the third
+            return self.fetched
+
+    engine = Scanning()
+    service = AthenaService(
+        workgroups=GROUPS.get, sessions=lambda: engine, store=MemoryStore(), workers=1
+    )
+    query_id = service.start_query_execution({"QueryString": "scan", "WorkGroup": "small"})[
+        "QueryExecutionId"
+    ]
+    execution = service.wait(query_id, timeout=5)  # "block" would hold it 10 s uninterrupted
+    assert execution.state == "CANCELLED"
+    assert execution.state_change_reason == "Bytes scanned limit was exceeded"
+    assert engine.release.is_set()  # interrupted
+    api = service.get_query_execution({"QueryExecutionId": query_id})["QueryExecution"]
+    assert api["Statistics"]["DataScannedInBytes"] == 120
+    with pytest.raises(ApiError, match="CANCELLED"):
+        service.get_query_results({"QueryExecutionId": query_id})
+    service.shutdown()
