@@ -485,6 +485,7 @@ def athena_api(settings: Settings, outputs: Any, runs: int, echo: Echo) -> dict[
         f"{select1_cli_ms:.1f} ms (the CLI's client)"
     )
     server_ms = _server_side_ms(settings, outputs, "SELECT 1", 10)
+    pyathena_ms = _pyathena_select1_ms(settings, outputs, 10)
 
     tables = {"json": outputs.json_table, "parquet": outputs.parquet_table}
     pack = load_pack()
@@ -520,6 +521,7 @@ def athena_api(settings: Settings, outputs: Any, runs: int, echo: Echo) -> dict[
         "select1_poll_ms": SELECT1_POLL * 1000,
         "select1_cli_ms": select1_cli_ms,
         "select1_server_ms": server_ms,
+        "select1_pyathena_ms": pyathena_ms,
         "real_athena_seconds": REAL_ATHENA_SECONDS,
         "pack": pack_rows,
         "pack_runs": runs,
@@ -561,6 +563,30 @@ def _server_side_ms(settings: Settings, outputs: Any, sql: str, runs: int) -> di
     return {key: median(values) for key, values in samples.items()}
 
 
+def _pyathena_select1_ms(settings: Settings, outputs: Any, runs: int) -> float | None:
+    """Median ms of ``SELECT 1`` through a PyAthena cursor (execute and fetchall; it polls
+    GetQueryExecution once a second), or None when PyAthena is not installed (test extra)."""
+    try:
+        from pyathena import connect
+    except ImportError:
+        return None
+    cursor = connect(
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        work_group=outputs.workgroup,
+        schema_name=outputs.database,
+    ).cursor()
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds) * 1000
+
+
 def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
     """Rows/s of paging through a 100k-row result with boto3's GetQueryResults paginator."""
     athena = settings.client("athena")
@@ -578,6 +604,27 @@ def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
         "after-call.athena.GetQueryResults",
         lambda http_response, **_: bodies.append(http_response.content),
     )
+    rows, pages, seconds = _page_through(athena, query_id)
+    # The same pages on a client that asks for ``Connection: close`` on every call: a new TCP
+    # connection per page, as every call had before Athena's answers kept their connection.
+    closing = settings.client("athena")
+    closing.meta.events.register(
+        "before-send.athena.*",
+        lambda request, **_: request.headers.__setitem__("Connection", "close"),
+    )
+    _, _, closing_seconds = _page_through(closing, query_id)
+    return {
+        "rows": rows,
+        "pages": pages,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "client_parse_ms_per_page": _parse_ms(athena, bodies[len(bodies) // 2]),
+        "connection_close_rows_per_s": rows / closing_seconds,
+    }
+
+
+def _page_through(athena: Any, query_id: str) -> tuple[int, int, float]:
+    """(rows without the header, pages, seconds) of boto3's paginator over a whole result."""
     started = time.perf_counter()
     rows = pages = 0
     paginator = athena.get_paginator("get_query_results")
@@ -588,13 +635,7 @@ def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
     rows -= 1  # the header row
     if rows != PAGINATION_ROWS:
         raise PlatformError(f"paged {rows} rows, expected {PAGINATION_ROWS}")
-    return {
-        "rows": rows,
-        "pages": pages,
-        "seconds": seconds,
-        "rows_per_s": rows / seconds,
-        "client_parse_ms_per_page": _parse_ms(athena, bodies[len(bodies) // 2]),
-    }
+    return rows, pages, seconds
 
 
 def _parse_ms(athena: Any, body: bytes, runs: int = 20) -> float:
