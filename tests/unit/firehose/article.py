@@ -119,9 +119,10 @@ def _destinations(bucket: str) -> dict[str, dict[str, Any]]:
         for key, body in resolve.config["resource"].items()
         if key.startswith("aws_kinesis_firehose_delivery_stream.")
     }
-    return {
+    return {  # the article's two extended S3 streams (the Iceberg one has no such block)
         kind: _api_shape(body["extended_s3_configuration"][0], resolve)
         for kind, body in streams.items()
+        if "extended_s3_configuration" in body
     }
 
 
