@@ -241,5 +241,5 @@ def test_all_leaves_out_an_iceberg_stream_an_older_terraform_did_not_make(provis
     # `provisioned`'s outputs predate the Iceberg stream: `all` sends to the two it has, and
     # naming the Iceberg stream says what to do.
     assert resolve_streams("all", provisioned) == ["events_json", "events_parquet"]
-    with pytest.raises(EmitError, match="iceberg_stream_name is missing.*make up"):
+    with pytest.raises(EmitError, match=r"iceberg_stream_name is missing.*make up"):
         resolve_streams("json,iceberg", provisioned)
