@@ -416,7 +416,10 @@ class DeliveryEngine:
                 for key in list(stream.buffers):
                     self._detach(stream, key)
                 due = True
-        if due:
+        # A full buffer is delivered before the call answers (back-pressure on the producer),
+        # except an Iceberg one: its commit writes a file per partition the buffer touches and
+        # may take longer than a client waits for PutRecordBatch; the timer commits it instead.
+        if due and (stream.retired or stream.config.iceberg is None):
             self._drain(stream, blocking=True)
         if stream.retired:
             self._cleanup()

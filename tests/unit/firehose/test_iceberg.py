@@ -417,3 +417,28 @@ def test_the_engine_commits_per_table_and_accounts_for_every_record() -> None:
     counters = engine.stats()["s"]
     assert counters["accepted"] == 7
     assert counters["delivered"] == 3 and counters["errored"] == 4 and counters["buffered"] == 0
+
+
+def test_a_full_iceberg_buffer_is_committed_by_the_timer_not_the_put() -> None:
+    from sandbox.firehose.engine import DeliveryEngine, IcebergCommit
+
+    written: list[Any] = []
+    engine = DeliveryEngine(
+        sink=written.append,
+        schema_lookup=lambda _schema: [],
+        iceberg=FakeTables({("db", "events"): SCHEMA}),
+    )
+    engine.configure_stream(
+        "s",
+        "1",
+        iceberg.description_from_configuration(
+            configuration(BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 900})
+        ),
+    )
+    big = json.dumps({"id": "k", "name": "x" * 600_000}).encode()
+    engine.put_records("s", [big, big])  # 1.2 MB: the buffer is full
+    assert written == []  # the call did not wait for the commit
+    assert engine.stats()["s"]["buffered"] == 2
+    engine.tick()
+    assert [type(w) for w in written] == [IcebergCommit]
+    assert engine.stats()["s"]["delivered"] == 2
