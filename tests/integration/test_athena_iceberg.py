@@ -324,6 +324,11 @@ def test_unsupported_and_invalid_statements_fail_as_athena(athena: Athena) -> No
         "TBLPROPERTIES ('table_type'='ICEBERG')"
     )
     assert "tinyint" in small["StateChangeReason"]
+    external = athena.fail(
+        f"CREATE TABLE ext_t WITH (table_type = 'ICEBERG', location = "
+        f"'{athena.location('ext_t')}') AS SELECT 1 AS x"
+    )
+    assert "is_external" in external["StateChangeReason"]
     mismatch = athena.fail("INSERT INTO errs VALUES ('a', 'not a timestamp', 'p', 1)")
     assert mismatch["StateChangeReason"].startswith("TYPE_MISMATCH")
     assert ns(athena.rows("SELECT n FROM errs")) == [1, 2, 3, 4, 5, 6]

@@ -288,9 +288,12 @@ class IcebergWriter:
                 f"INVALID_TABLE_PROPERTY: Catalog 'awsdatacatalog' table property "
                 f"'{unknown[0]}' does not exist"
             )
-        if properties.get("is_external", False) is not False:
-            # "CREATE TABLE AS": Iceberg tables need is_external = false.
-            raise QueryError("INVALID_TABLE_PROPERTY: is_external must be false for Iceberg tables")
+        if properties.get("is_external", True) is not False:
+            # "CREATE TABLE AS", is_external: "The default is true. For Iceberg tables, this
+            # must be set to false."
+            raise QueryError(
+                "INVALID_TABLE_PROPERTY: is_external must be set to false for Iceberg tables"
+            )
         items = properties.get("partitioning") or []
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise QueryError(
