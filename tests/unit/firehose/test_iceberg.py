@@ -442,3 +442,39 @@ def test_a_full_iceberg_buffer_is_committed_by_the_timer_not_the_put() -> None:
     engine.tick()
     assert [type(w) for w in written] == [IcebergCommit]
     assert engine.stats()["s"]["delivered"] == 2
+
+
+def test_a_tables_own_error_prefix_takes_its_failed_records() -> None:
+    from sandbox.firehose.engine import DeliveryEngine
+
+    written: list[Any] = []
+    engine = DeliveryEngine(
+        sink=written.append,
+        schema_lookup=lambda _schema: [],
+        iceberg=FakeTables({("db", "events"): SCHEMA}),
+    )
+    engine.configure_stream(
+        "s",
+        "1",
+        iceberg.description_from_configuration(
+            configuration(
+                DestinationTableConfigurationList=[
+                    {
+                        "DestinationDatabaseName": "db",
+                        "DestinationTableName": "events",
+                        "S3ErrorOutputPrefix": "tables/events/!{firehose:error-output-type}/",
+                    }
+                ],
+                S3Configuration={
+                    "RoleARN": ROLE,
+                    "BucketARN": "arn:aws:s3:::sink",
+                    "ErrorOutputPrefix": "errors/",
+                },
+            )
+        ),
+    )
+    engine.put_records("s", [b'{"name": "no id"}', b"not json"])
+    engine.flush()
+    keys = sorted(w.key for w in written)
+    assert keys[0].startswith("errors/processing-failed/")  # not routable: the stream's prefix
+    assert keys[1].startswith("tables/events/iceberg-failed/")  # the table's own prefix
