@@ -441,6 +441,18 @@ class DeliveryEngine:
                 if stream.ready or stream.pending:
                     due.append(stream)
         for stream in due:
+            if stream.config.iceberg is not None:
+                # A commit may take many seconds (a file per partition): in a thread of its
+                # own, so the other streams' intervals keep their time (the stream's delivery
+                # lock keeps one delivery at a time; a busy stream is skipped as below).
+                threading.Thread(
+                    target=self._drain,
+                    args=(stream,),
+                    kwargs={"blocking": False},
+                    name=f"firehose-iceberg-{stream.name}",
+                    daemon=True,
+                ).start()
+                continue
             self._drain(stream, blocking=False)
         self._cleanup()
 

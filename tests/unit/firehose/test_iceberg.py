@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import jq
@@ -439,7 +440,11 @@ def test_a_full_iceberg_buffer_is_committed_by_the_timer_not_the_put() -> None:
     engine.put_records("s", [big, big])  # 1.2 MB: the buffer is full
     assert written == []  # the call did not wait for the commit
     assert engine.stats()["s"]["buffered"] == 2
-    engine.tick()
+    engine.tick()  # commits in a thread of its own
+    deadline = time.monotonic() + 5
+    while not written and time.monotonic() < deadline:
+        time.sleep(0.01)
+    engine.flush()  # waits for that delivery to finish
     assert [type(w) for w in written] == [IcebergCommit]
     assert engine.stats()["s"]["delivered"] == 2
 
