@@ -1,4 +1,6 @@
-"""The delivery engine: buffers accepted records and turns them into S3 objects.
+"""The delivery engine: buffers accepted records and turns them into S3 objects (or, for an
+Iceberg destination, into one commit per table: :class:`IcebergCommit`, rendered by
+:mod:`~sandbox.firehose.iceberg`'s rules and committed by the sink).
 
 Owns: per-stream state (configuration, buffers, counters), buffering ("Configure buffering
 hints": delivery when ``SizeInMBs`` or ``IntervalInSeconds`` is reached, whichever comes
@@ -19,7 +21,9 @@ and nothing behind it is written before it succeeds, so order is kept and nothin
 
 Threads: one engine lock guards all state; each stream has a delivery lock so that only one
 thread renders and writes that stream's objects at a time (``tick`` skips a busy stream,
-``flush`` and a size-triggered ``put_records`` wait for it).
+``flush`` and a size-triggered ``put_records`` wait for it). An Iceberg stream's commit may take
+many seconds: ``tick`` runs it in a thread of its own, and ``put_records`` leaves a full buffer
+to the timer instead of committing it before the call answers.
 
 Reconfiguring a stream delivers what it buffered under the old configuration first (objects
 named with the old version), then applies the new one. Deleting a stream delivers its buffers
