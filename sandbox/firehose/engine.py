@@ -205,6 +205,8 @@ class _Stream:
         )
         # Iceberg destinations: the routing query, and the tables' own error prefixes.
         self.router: Any = None
+        # jq programs are not documented as thread-safe; buffers may render in parallel.
+        self.router_lock = threading.Lock()
         self.error_layouts: dict[tuple[str, str], KeyLayout] = {}
         if config.iceberg is not None:
             if config.iceberg.routing_query:
@@ -847,9 +849,11 @@ class DeliveryEngine:
         groups: dict[tuple[str, str], list[tuple[int, str, dict[str, Any]]]] = {}
         for i, data in enumerate(records):
             parsed = parse_record(data)
-            where = (
-                parsed if isinstance(parsed, RowFailure) else route(target, parsed, stream.router)
-            )
+            if isinstance(parsed, RowFailure):
+                where: Any = parsed
+            else:
+                with stream.router_lock:
+                    where = route(target, parsed, stream.router)
             if isinstance(where, RowFailure):
                 failed.setdefault(None, []).append((i, where))
                 continue
