@@ -338,11 +338,12 @@ def test_random_shapes_land_exactly_once_and_good_records_are_never_taken_down(
     assert stats["buffered"] == 0 and stats["delivered"] + stats["errored"] == len(records)
     errored = Counter(base64.b64decode(d["rawData"]) for d in sink.errors())
     if stream.startswith("parquet"):
-        by_id = {r: f"id-{i}" for i, r in enumerate(records)}
+        # Raw byte cases carry no id: one that happens to be a JSON object (b"{}") is a row of
+        # NULLs, as the OpenX SerDe makes it; they are counted in the totals below only.
+        by_id = {r: f"id-{i}" for i, r in enumerate(records) if not isinstance(cases[i], bytes)}
         delivered_ids = Counter(row["payload_md5"] for row in sink.rows())
-        assert all(count == 1 for count in delivered_ids.values())
-        for record in records:
-            ident = by_id.get(record)
+        assert all(count == 1 for ident, count in delivered_ids.items() if ident is not None)
+        for record, ident in by_id.items():
             assert delivered_ids[ident] + errored[record] >= 1, record[:80]
         assert sum(delivered_ids.values()) + sum(errored.values()) == len(records)
         for record in must_deliver:
