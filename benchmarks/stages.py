@@ -428,6 +428,7 @@ REAL_ATHENA_SECONDS = 1.0
 PAGINATION_ROWS = 100_000
 SELECT1_POLL = 0.002  # GetQueryExecution every 2 ms in the boto3 SELECT 1 loop
 MIXED_CLIENTS = 4
+PAGING_PASSES = 2  # paging passes on each kind of connection, alternated (the faster counts)
 MIXED_ROUNDS = 2  # ingest alone / under query load, alternated
 
 
@@ -588,7 +589,9 @@ def _pyathena_select1_ms(settings: Settings, outputs: Any, runs: int) -> float |
 
 
 def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
-    """Rows/s of paging through a 100k-row result with boto3's GetQueryResults paginator."""
+    """Rows/s of paging through a 100k-row result with boto3's GetQueryResults paginator, on a
+    kept connection and with ``Connection: close`` on every call (the faster of
+    ``PAGING_PASSES`` alternated passes each)."""
     athena = settings.client("athena")
     sql = (
         f"SELECT x, CAST(x AS varchar) AS text FROM UNNEST(sequence(1, {PAGINATION_ROWS})) AS t(x)"
@@ -604,15 +607,21 @@ def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
         "after-call.athena.GetQueryResults",
         lambda http_response, **_: bodies.append(http_response.content),
     )
-    rows, pages, seconds = _page_through(athena, query_id)
-    # The same pages on a client that asks for ``Connection: close`` on every call: a new TCP
-    # connection per page, as every call had before Athena's answers kept their connection.
+    # The same pages on a client that asks for ``Connection: close`` on every call (a new TCP
+    # connection per page, as every call had before Athena's answers kept their connection),
+    # alternated with the kept connection, twice each: the faster pass of each counts (another
+    # program on the machine only ever slows a pass down).
     closing = settings.client("athena")
     closing.meta.events.register(
         "before-send.athena.*",
         lambda request, **_: request.headers.__setitem__("Connection", "close"),
     )
-    _, _, closing_seconds = _page_through(closing, query_id)
+    kept_passes, closing_passes = [], []
+    for _ in range(PAGING_PASSES):
+        kept_passes.append(_page_through(athena, query_id))
+        closing_passes.append(_page_through(closing, query_id))
+    rows, pages, seconds = min(kept_passes, key=lambda p: p[2])
+    closing_seconds = min(p[2] for p in closing_passes)
     return {
         "rows": rows,
         "pages": pages,
