@@ -109,8 +109,10 @@ _NOT_COPIED = shutil.ignore_patterns(*_IGNORED)
 
 
 # Terraform resource types whose service the sandbox saves and restores: the lake (S3, Glue:
-# sandbox.persistence) and sandbox.localstack_plugin.service_state.SERVICES (Firehose, IAM,
-# CloudWatch Logs, Athena; STS has no resources). tests/unit/infra checks the two agree.
+# sandbox.persistence) and sandbox.localstack_plugin.service_state.SERVICES (STS has no
+# resources). tests/unit/infra checks the two agree. Not restored (an apply runs): Kinesis
+# streams (kinesis-mock's state, in a folder LocalStack clears at start), Lambda, and every
+# other service.
 RESTORED_RESOURCE_PREFIXES = {
     "s3": ("aws_s3_bucket",),
     "glue": ("aws_glue_", "terraform_data"),  # terraform/'s terraform_data makes a Glue table
@@ -119,6 +121,37 @@ RESTORED_RESOURCE_PREFIXES = {
     "logs": ("aws_cloudwatch_log_",),
     "athena": ("aws_athena_",),
     "sts": (),
+    "kms": ("aws_kms_",),
+    "sqs": ("aws_sqs_",),
+    "sns": ("aws_sns_",),
+    "ssm": ("aws_ssm_parameter",),
+    "secretsmanager": ("aws_secretsmanager_",),
+    "events": ("aws_cloudwatch_event_",),
+    "cloudwatch": (
+        "aws_cloudwatch_metric_alarm",
+        "aws_cloudwatch_composite_alarm",
+        "aws_cloudwatch_dashboard",
+    ),
+    # moto's EC2 backend: the VPC building blocks data-platform Terraform declares.
+    "ec2": (
+        "aws_vpc",
+        "aws_default_",
+        "aws_subnet",
+        "aws_security_group",
+        "aws_vpc_security_group_",
+        "aws_route",
+        "aws_main_route_table_association",
+        "aws_internet_gateway",
+        "aws_egress_only_internet_gateway",
+        "aws_nat_gateway",
+        "aws_eip",
+        "aws_network_acl",
+        "aws_network_interface",
+        "aws_key_pair",
+        "aws_launch_template",
+        "aws_ebs_volume",
+        "aws_ec2_tag",
+    ),
 }
 
 

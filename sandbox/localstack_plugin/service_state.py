@@ -1,11 +1,15 @@
-"""Snapshots of the services' in-memory state: Firehose, IAM, CloudWatch Logs, Athena, STS.
+"""Snapshots of the services' in-memory state: Firehose, IAM, CloudWatch Logs, Athena, STS,
+KMS, and what users add next to the platform (SQS, SNS, SSM, Secrets Manager, EventBridge,
+CloudWatch, EC2).
 
 The lake (S3, Glue) has its own snapshot and journal (:mod:`sandbox.persistence`); this module
 keeps everything else a user or Terraform created, in every account and region, so that after
 ``make down`` / ``make up`` the platform is as it was with no ``terraform apply``: delivery
 streams (configuration, version, encryption, tags), IAM roles and policies, log groups and
 streams, Athena workgroups, named queries and data catalogs (the query history and prepared
-statements are kept by the Athena provider, :mod:`sandbox.query.api.history`).
+statements are kept by the Athena provider, :mod:`sandbox.query.api.history`), KMS keys with
+their key material, SQS queues with their messages, SNS topics and subscriptions, SSM
+parameters, secrets, event buses and rules, alarms, VPCs, subnets and security groups.
 
 How: LocalStack's own state API. Each service's containers are found the way LocalStack's
 (Pro) persistence finds them (:class:`localstack.state.inspect.ReflectionStateLocator`: the
@@ -18,8 +22,11 @@ service in ``<persist>/services/<service>.pickle``, written to a temporary file,
 renamed.
 
 Not kept: AWS-managed IAM policies that nothing is attached to (every fresh IAM backend makes
-them again; saving them would add megabytes to every snapshot). Services other than
-:data:`SERVICES` (KMS, Kinesis...) start empty. A pickle from another LocalStack or moto version
+them again; saving them would add megabytes to every snapshot); CloudWatch metric data
+(LocalStack keeps it in SQLite under a temporary folder it clears at start); scheduled work
+restarts from the restored rules and alarms at their next evaluation. Services other than
+:data:`SERVICES` start empty: Kinesis (its streams live in kinesis-mock, a separate process
+whose files LocalStack's temporary folder holds), Lambda (functions need Docker to run here). A pickle from another LocalStack or moto version
 may not load: the restore then fails as a whole (``restore_error``; `make clean` discards the
 state), never a platform with some services silently missing.
 """
@@ -39,7 +46,22 @@ from sandbox.persistence import write_durably
 
 LOG = logging.getLogger(__name__)
 
-SERVICES = ("firehose", "iam", "logs", "athena", "sts")
+SERVICES = (
+    "firehose",
+    "iam",
+    "logs",
+    "athena",
+    "sts",
+    "kms",
+    # What users add next to the platform (Settings.services' defaults beyond the platform's).
+    "sqs",
+    "sns",
+    "ssm",
+    "secretsmanager",
+    "events",
+    "cloudwatch",
+    "ec2",
+)
 FOLDER = "services"
 FORMAT = 2  # 1: a development version that kept backends as dicts
 _PARTITION_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
@@ -121,9 +143,21 @@ def apply(service: str, state: dict[str, Any]) -> None:
             dict.__setitem__(backends[account], region, backend)
 
 
+def _parameter_dict(account: str, region: str, items: dict, attrs: dict) -> Any:
+    """moto's SSM ``ParameterDict`` again (a defaultdict whose constructor takes the account
+    and region, which pickle's defaultdict reduction does not pass)."""
+    from moto.ssm.models import ParameterDict
+
+    made = ParameterDict(account, region)
+    made.__dict__.update(attrs)
+    dict.update(made, items)
+    return made
+
+
 def _pickler() -> type:
     from localstack.state.pickle import Pickler
     from moto.iam.models import AWSManagedPolicy
+    from moto.ssm.models import ParameterDict
 
     class StatePickler(Pickler):
         """An AWS-managed IAM policy nothing is attached to is saved by name only."""
@@ -132,6 +166,12 @@ def _pickler() -> type:
             if isinstance(obj, AWSManagedPolicy) and not obj.attachment_count:
                 return ("aws-managed-policy", obj.account_id, obj.partition, obj.name)
             return None
+
+        def reducer_override(self, obj: Any) -> Any:
+            if type(obj) is ParameterDict:
+                attrs = dict(obj.__dict__)
+                return _parameter_dict, (obj.account_id, obj.region_name, dict(obj), attrs)
+            return NotImplemented
 
     return StatePickler
 

@@ -6,6 +6,7 @@ import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from localstack.services.firehose.models import firehose_stores
@@ -122,3 +123,88 @@ def test_a_state_changed_while_it_is_pickled_is_pickled_again(
     monkeypatch.setattr(service_state, "dumps", racing)
     report = service_state.ServiceSnapshots(tmp_path).save()
     assert report.written == len(service_state.SERVICES) and not report.errors
+
+
+def _round_trip(tmp_path: Path, service: str, drop: Any) -> None:
+    """Save ``service``, drop what a fresh process would not have, restore it in place."""
+    assert service in service_state.SERVICES  # what the plugin saves at every snapshot
+    snapshots = service_state.ServiceSnapshots(tmp_path, services=(service,))
+    assert snapshots.save().errors == []
+    drop()
+    restored = service_state.ServiceSnapshots(tmp_path, services=(service,)).restore()
+    assert restored.errors == [] and restored.services[service]["bytes"] > 0
+
+
+def test_a_queue_and_its_messages_come_back(tmp_path: Path, account: str) -> None:
+    from localstack.aws.api.sqs import Message
+    from localstack.services.sqs.models import StandardQueue, sqs_stores
+
+    queue = StandardQueue("jobs", "us-east-1", account, tags={"team": "data"})
+    queue.put(Message(MessageId="m-1", Body="hello", MD5OfBody="x"))
+    sqs_stores[account]["us-east-1"].queues["jobs"] = queue
+    _round_trip(tmp_path, "sqs", lambda: dict.pop(sqs_stores, account))
+    restored = sqs_stores[account]["us-east-1"].queues["jobs"]
+    assert restored is not queue and restored.tags == {"team": "data"}
+    received = restored.receive(num_messages=1, wait_time_seconds=0)
+    assert [m.message["Body"] for m in received.successful] == ["hello"]
+    dict.pop(sqs_stores, account, None)
+
+
+def test_a_kms_key_still_decrypts_what_it_encrypted(tmp_path: Path, account: str) -> None:
+    """The key material is in the snapshot: ciphertext made before a restart stays readable."""
+    from localstack.services.kms.models import KmsKey, deserialize_ciphertext_blob, kms_stores
+
+    key = KmsKey(account_id=account, region="us-east-1")
+    kms_stores[account]["us-east-1"].keys[key.metadata["KeyId"]] = key
+    blob = key.encrypt(b"lake key")
+    _round_trip(tmp_path, "kms", lambda: dict.pop(kms_stores, account))
+    restored = kms_stores[account]["us-east-1"].keys[key.metadata["KeyId"]]
+    assert restored is not key
+    assert restored.decrypt(deserialize_ciphertext_blob(blob)) == b"lake key"
+    dict.pop(kms_stores, account, None)
+
+
+def test_parameters_secrets_and_a_vpc_come_back(tmp_path: Path, account: str) -> None:
+    """moto's SSM (its ParameterDict needs a reducer of its own), Secrets Manager and EC2."""
+    from moto.ec2.models import ec2_backends
+    from moto.secretsmanager.models import secretsmanager_backends
+    from moto.ssm.models import ssm_backends
+
+    ssm_backends[account]["eu-west-1"].put_parameter(
+        name="/app/dsn",
+        description="",
+        value="postgres://db",
+        parameter_type="String",
+        allowed_pattern=None,
+        keyid=None,
+        overwrite=False,
+        tags=[],
+        data_type="text",
+        tier=None,
+        policies=None,
+    )
+    secretsmanager_backends[account]["eu-west-1"].create_secret(
+        name="token",
+        secret_string="s3cr3t",
+        secret_binary=None,
+        description=None,
+        tags=None,
+        kms_key_id=None,
+        client_request_token=None,
+        replica_regions=[],
+        force_overwrite=False,
+    )
+    vpc = ec2_backends[account]["eu-west-1"].create_vpc("10.17.0.0/16")
+    for service, backends in (
+        ("ssm", ssm_backends),
+        ("secretsmanager", secretsmanager_backends),
+        ("ec2", ec2_backends),
+    ):
+        _round_trip(tmp_path / service, service, lambda b=backends: dict.pop(b, account))
+    parameter = ssm_backends[account]["eu-west-1"].get_parameter("/app/dsn")
+    assert parameter.value == "postgres://db"
+    secret = secretsmanager_backends[account]["eu-west-1"].get_secret_value("token", None, None)
+    assert secret["SecretString"] == "s3cr3t"
+    assert ec2_backends[account]["eu-west-1"].get_vpc(vpc.id).cidr_block == "10.17.0.0/16"
+    for backends in (ssm_backends, secretsmanager_backends, ec2_backends):
+        dict.pop(backends, account, None)

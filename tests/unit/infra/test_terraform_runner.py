@@ -136,7 +136,8 @@ def _resource(type_: str, name: str, mode: str = "managed") -> dict:
 
 
 def test_a_resource_the_restart_does_not_restore_makes_the_apply_run(tmp_path: Path) -> None:
-    """A user's SQS queue is not in the restored emulator: skipping the apply would lose it."""
+    """A user's Kinesis stream is not in the restored emulator: skipping the apply would lose
+    it."""
     settings = _configured(tmp_path)
     runner = terraform.Terraform(settings)
     settings.state.root.mkdir(parents=True)
@@ -148,6 +149,9 @@ def test_a_resource_the_restart_does_not_restore_makes_the_apply_run(tmp_path: P
         _resource("aws_iam_role_policy", "firehose"),
         _resource("aws_cloudwatch_log_stream", "s3"),
         _resource("aws_athena_workgroup", "primary"),
+        _resource("aws_sqs_queue", "jobs"),
+        _resource("aws_ssm_parameter", "dsn"),
+        _resource("aws_security_group", "lake"),
         _resource("aws_vpc", "default", mode="data"),  # read, never restored: no matter
         # Only in the state: terraform/glue.tf's Iceberg table (a provisioner made it in Glue).
         _resource("terraform_data", "events_iceberg"),
@@ -157,9 +161,9 @@ def test_a_resource_the_restart_does_not_restore_makes_the_apply_run(tmp_path: P
     settings.state.outputs_file.write_text("{}")
     runner.record_applied()
     assert runner.unrestored_resources() == [] and runner.up_to_date()
-    queue = _resource("aws_sqs_queue", "jobs")
-    runner.state.write_text(json.dumps({"version": 4, "resources": [*platform, queue]}))
-    assert runner.unrestored_resources() == ["aws_sqs_queue.jobs"]
+    stream = _resource("aws_kinesis_stream", "clicks")
+    runner.state.write_text(json.dumps({"version": 4, "resources": [*platform, stream]}))
+    assert runner.unrestored_resources() == ["aws_kinesis_stream.clicks"]
     assert not runner.up_to_date()
 
 
