@@ -26,9 +26,10 @@ them again; saving them would add megabytes to every snapshot); CloudWatch metri
 (LocalStack keeps it in SQLite under a temporary folder it clears at start); scheduled work
 restarts from the restored rules and alarms at their next evaluation. Services other than
 :data:`SERVICES` start empty: Kinesis (its streams live in kinesis-mock, a separate process
-whose files LocalStack's temporary folder holds), Lambda (functions need Docker to run here). A pickle from another LocalStack or moto version
-may not load: the restore then fails as a whole (``restore_error``; `make clean` discards the
-state), never a platform with some services silently missing.
+whose files LocalStack's temporary folder holds), Lambda (functions need Docker to run here).
+A pickle from another LocalStack or moto version may not load: the restore then fails as a
+whole (``restore_error``; `make clean` discards the state), never a platform with some services
+silently missing.
 """
 
 from __future__ import annotations
