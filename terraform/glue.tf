@@ -116,7 +116,20 @@ resource "aws_glue_catalog_table" "events_parquet" {
 # create partitions in an iceberg table", hashicorp/terraform-provider-aws#36531); provider 6.x
 # adds the spec. Until then the table is created by the same Glue API call through the AWS CLI
 # (it must be on PATH; the sandbox's own venv provides it), once, and deleted on destroy.
+#
+# Under tflocal (its `localstack_providers_override.tf` sits beside this file while it runs; the
+# sandbox's runner writes the same file in its working copy) the AWS CLI must reach LocalStack
+# too, never real AWS with whatever credentials the shell holds: with no AWS_ENDPOINT_URL set it
+# gets tflocal's own default endpoint, and dummy credentials instead of none or real ones.
+# Plain `terraform apply` (production) has no override file and leaves the environment alone.
 locals {
+  aws_cli_local_guard = join(" ", [
+    "if [ -f '${path.module}/localstack_providers_override.tf' ]; then",
+    "export AWS_ENDPOINT_URL=\"$${AWS_ENDPOINT_URL:-http://$${LOCALSTACK_HOSTNAME:-localhost.localstack.cloud}:$${EDGE_PORT:-4566}}\";",
+    "case \"$${AWS_ACCESS_KEY_ID:-}\" in ''|AKIA*|ASIA*) export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test; unset AWS_SESSION_TOKEN;; esac;",
+    "fi;",
+  ])
+
   events_iceberg_columns = [
     { Id = 1, Name = "name", Type = "string", Required = false },
     { Id = 2, Name = "tstamp", Type = "timestamp", Required = false },
@@ -154,6 +167,8 @@ resource "terraform_data" "events_iceberg" {
     database = aws_glue_catalog_database.events.name
     table    = local.iceberg_table_name
     location = local.iceberg_table_location
+    # Destroy-time provisioners may reference only self: the guard travels in the input.
+    cli_guard = local.aws_cli_local_guard
   }
 
   # A changed definition replaces the table (an Iceberg table's spec is not edited in place here).
@@ -161,7 +176,7 @@ resource "terraform_data" "events_iceberg" {
 
   provisioner "local-exec" {
     # Idempotent: an existing table (a re-created state) is kept.
-    command = "aws glue get-table --region \"$REGION\" --database-name \"$DATABASE\" --name \"$TABLE\" >/dev/null 2>&1 || aws glue create-table --region \"$REGION\" --database-name \"$DATABASE\" --table-input \"$TABLE_INPUT\" --open-table-format-input \"$FORMAT_INPUT\""
+    command = "${local.aws_cli_local_guard} aws glue get-table --region \"$REGION\" --database-name \"$DATABASE\" --name \"$TABLE\" >/dev/null 2>&1 || aws glue create-table --region \"$REGION\" --database-name \"$DATABASE\" --table-input \"$TABLE_INPUT\" --open-table-format-input \"$FORMAT_INPUT\""
     environment = {
       REGION       = var.region
       DATABASE     = aws_glue_catalog_database.events.name
@@ -173,6 +188,6 @@ resource "terraform_data" "events_iceberg" {
 
   provisioner "local-exec" {
     when    = destroy
-    command = "aws glue delete-table --region \"${self.input.region}\" --database-name \"${self.input.database}\" --name \"${self.input.table}\""
+    command = "${self.input.cli_guard} aws glue delete-table --region \"${self.input.region}\" --database-name \"${self.input.database}\" --name \"${self.input.table}\""
   }
 }

@@ -166,3 +166,25 @@ def test_a_profile_the_machine_does_not_know_is_ignored(
     monkeypatch.setenv("AWS_PROFILE", "only-on-my-laptop")
     settings = settings_module.load()
     _assert_dummy(client_factory(settings)(), settings)
+
+
+def _local_exec_commands() -> list[str]:
+    import re
+
+    commands = []
+    for tf in sorted((Path(__file__).resolve().parents[2] / "terraform").glob("*.tf")):
+        text = tf.read_text()
+        for block in text.split('provisioner "local-exec"')[1:]:
+            commands.append(re.search(r'command\s*=\s*"(.*)"\n', block).group(1))
+    return commands
+
+
+def test_every_aws_cli_call_in_terraform_is_guarded_under_tflocal() -> None:
+    # terraform/ creates the Iceberg table with the AWS CLI (the pinned provider cannot express
+    # its partition spec). Under tflocal that CLI must reach LocalStack with dummy credentials,
+    # never real AWS with the shell's: each command starts with the guard (terraform/glue.tf).
+    commands = _local_exec_commands()
+    assert commands, "terraform/ has no local-exec: drop this test with the workaround"
+    for command in commands:
+        if "aws " in command:
+            assert command.startswith(("${local.aws_cli_local_guard} ", "${self.input.cli_guard} "))
