@@ -43,7 +43,7 @@ from sandbox.firehose.iceberg import (
     validate_iceberg_configuration,
 )
 from sandbox.firehose.prefixes import KeyLayout
-from sandbox.firehose.processors import compile_query
+from sandbox.firehose.processors import compile_query, processor_parameters
 
 __all__ = [
     "StreamConfig",
@@ -217,10 +217,7 @@ def _processors(destination: dict) -> Processors:
     engine: str | None = None
     delimiter = False
     for processor in processing.get("Processors") or []:
-        params = {
-            p.get("ParameterName"): p.get("ParameterValue")
-            for p in processor.get("Parameters") or []
-        }
+        params = processor_parameters(processor)
         if processor.get("Type") == "MetadataExtraction":
             query = params.get("MetadataExtractionQuery")
             engine = params.get("JsonParsingEngine")

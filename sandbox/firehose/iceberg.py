@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.firehose.errors import InvalidArgumentError
 from sandbox.firehose.prefixes import KeyLayout
-from sandbox.firehose.processors import compile_query
+from sandbox.firehose.processors import compile_query, processor_parameters
 
 if TYPE_CHECKING:
     from pyiceberg.schema import Schema
@@ -114,10 +114,7 @@ def _processors(destination: Mapping[str, Any]) -> tuple[str | None, list[str]]:
     query = None
     others = []
     for processor in processing.get("Processors") or []:
-        params = {
-            p.get("ParameterName"): p.get("ParameterValue")
-            for p in processor.get("Parameters") or []
-        }
+        params = processor_parameters(processor)
         if processor.get("Type") == "MetadataExtraction":
             query = params.get("MetadataExtractionQuery")
             if not query:

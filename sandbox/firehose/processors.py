@@ -324,3 +324,10 @@ class MetadataExtractor:
                 )
             values.append(text)
         return tuple(values)
+
+
+def processor_parameters(processor: dict) -> dict:
+    """A processor's ``Parameters`` list as ``{ParameterName: ParameterValue}``."""
+    return {
+        p.get("ParameterName"): p.get("ParameterValue") for p in processor.get("Parameters") or []
+    }
