@@ -6,7 +6,10 @@ keeps most freed pages inside its arenas, so the resident size stays near its pe
 as the process lives. ``malloc_trim(0)`` returns the free pages at the top of each arena and,
 since glibc 2.8, unused whole pages inside them (``madvise(MADV_DONTNEED)``). It is cheap when
 there is little to release, and it never moves live data. pyarrow's buffers come from its own
-jemalloc pool, which is asked to release its cached pages at the same time.
+pool (mimalloc unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise), which is asked to release
+its cached pages at the same time. ``sandbox up`` starts LocalStack with Python's objects in
+mimalloc and pyarrow's in glibc's malloc (:data:`sandbox.infra.localstack.ALLOCATOR_ENVIRONMENT`):
+this thread then covers what Python's mimalloc does not return by itself.
 
 :class:`Trimmer` calls it from a daemon thread every ``interval`` seconds, but only once the
 process's RSS has grown by ``threshold`` bytes since the last trim (after a delivery, not on an

@@ -104,3 +104,18 @@ def test_a_fresh_state_folder_gets_the_catalogue_an_earlier_start_built(tmp_path
     (seeded / "server.test.pem").write_text("its own")
     assert localstack.seed_cache(second) == []  # what a folder has is never overwritten
     assert (seeded / "server.test.pem").read_text() == "its own"
+
+
+def test_the_sandbox_gets_allocators_that_give_memory_back_unless_the_user_chose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in localstack.ALLOCATOR_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    env = localstack.localstack_environment(_settings(tmp_path))
+    assert env["PYTHONMALLOC"] == "mimalloc" and env["ARROW_DEFAULT_MEMORY_POOL"] == "system"
+    assert env["MIMALLOC_PURGE_DELAY"] == "0"
+    # plain LocalStack (the bench's baseline) runs as shipped
+    plain = localstack.localstack_environment(_settings(tmp_path), sandbox_providers=False)
+    assert not set(localstack.ALLOCATOR_ENVIRONMENT) & set(plain)
+    monkeypatch.setenv("PYTHONMALLOC", "pymalloc")
+    assert localstack.localstack_environment(_settings(tmp_path))["PYTHONMALLOC"] == "pymalloc"
