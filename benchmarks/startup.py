@@ -12,7 +12,9 @@ sandbox start one after the other, so the machine's load drifts over both alike)
 - *idle RSS*: the LocalStack process tree's resident memory (``/proc``) 10 s after healthy,
   nothing sent;
 - *make up, apply from empty state*: ``sandbox up`` (what ``make up`` runs) on an empty state
-  folder of an installed clone (providers in the plugin cache); *make down*: ``sandbox down``
+  folder of an installed clone that ran ``make up`` once before (providers in the plugin cache;
+  LocalStack's service catalogue, the ``init`` and tflocal's override in ``.sandbox/cache/``, but
+  the override is made again: the bench's port is new); *make down*: ``sandbox down``
   right after it, with empty Firehose buffers; *make up, restored, nothing changed*: ``sandbox
   up`` again on that state (no apply);
 - *RSS after ingest*: the restored sandbox's tree RSS 60 s after ``--sessions`` sessions were sent

@@ -6,7 +6,9 @@ user runs: ``sandbox up``, then records are delivered, partitions registered and
 left in Firehose buffers; ``sandbox down`` (SIGTERM) must deliver those buffers and save them;
 ``sandbox up`` must bring back every object (same keys and ETags) and every Glue partition, and
 everything else created through the API (a delivery stream, an IAM role, a workgroup, a named
-query, a query's history), with no apply (terraform/ is unchanged), a Terraform plan that has
+query, a query's history, and a resource in each of the extra services ``SANDBOX_SERVICES``
+turns on: SQS with a message, SNS, SSM, Secrets Manager, EventBridge, CloudWatch, EC2, KMS),
+with no apply (terraform/ is unchanged), a Terraform plan that has
 nothing to do and the same query answers; the restored stream accepts and delivers records.
 Then the same instance is SIGKILLed in the middle of snapshot saves: the snapshot on disk must
 stay consistent and restore cleanly, and the journal brings back every acknowledged S3 write made
@@ -47,6 +49,10 @@ NAMES = ("anonymous_visited", "account_created", "measurement_recorded")
 SHUTDOWN_RECORDS = 5_000  # left in a 128 MB / 900 s buffer at SIGTERM
 PARQUET_BUFFERED = 500  # left in the Terraform Parquet stream's buffers at SIGTERM
 QUERY = "SELECT name, count(*) AS n FROM events_json GROUP BY name ORDER BY name"
+EXTRA_SERVICES_ON = (
+    *("s3", "firehose", "glue", "athena", "iam", "sts", "logs", "kms"),
+    *("sqs", "sns", "ssm", "secretsmanager", "events", "cloudwatch", "ec2"),
+)
 
 
 @dataclass
@@ -69,6 +75,7 @@ class Second:
     restored_report: str = ""
     second_up_output: str = ""
     query_id: str = ""  # run in the API workgroup before the restart
+    extra: dict[str, str] = field(default_factory=dict)  # the extra services' resource ids
 
     def client(self, service: str) -> Any:
         return self.settings.client(service)
@@ -223,12 +230,55 @@ def _create_through_the_api(second: Second) -> None:
         ),
         timeout=60,
     )
+    _create_in_the_extra_services(second)
+
+
+def _create_in_the_extra_services(second: Second) -> None:
+    """One resource (and its data) in each service users add next to the platform."""
+    run, extra = second.run, second.extra
+    sqs, sns, ssm, secrets, events, cloudwatch, ec2, kms = (
+        second.client(s)
+        for s in ("sqs", "sns", "ssm", "secretsmanager", "events", "cloudwatch", "ec2", "kms")
+    )
+    extra["queue"] = sqs.create_queue(QueueName=f"api-{run}")["QueueUrl"]
+    sqs.send_message(QueueUrl=extra["queue"], MessageBody=f"message-{run}")
+    queue_arn = sqs.get_queue_attributes(QueueUrl=extra["queue"], AttributeNames=["QueueArn"])
+    extra["topic"] = sns.create_topic(Name=f"api-{run}")["TopicArn"]
+    sns.subscribe(
+        TopicArn=extra["topic"], Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"]
+    )
+    ssm.put_parameter(Name=f"/api/{run}/dsn", Value=f"postgres://{run}", Type="String")
+    secrets.create_secret(Name=f"api-{run}", SecretString=f"secret-{run}")
+    events.create_event_bus(Name=f"api-{run}")
+    events.put_rule(
+        Name=f"api-{run}",
+        EventBusName=f"api-{run}",
+        EventPattern=json.dumps({"source": [f"api-{run}"]}),
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName=f"api-{run}",
+        Namespace="Sandbox",
+        MetricName="DeliveryErrors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    extra["vpc"] = ec2.create_vpc(CidrBlock="10.17.0.0/16")["Vpc"]["VpcId"]
+    extra["group"] = ec2.create_security_group(
+        GroupName=f"api-{run}", Description="restart test", VpcId=extra["vpc"]
+    )["GroupId"]
+    extra["key"] = kms.create_key(Description=f"api-{run}")["KeyMetadata"]["KeyId"]
+    ciphertext = kms.encrypt(KeyId=extra["key"], Plaintext=run.encode())["CiphertextBlob"]
+    extra["ciphertext"] = ciphertext.hex()
 
 
 @pytest.fixture(scope="module")
 def second(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Second]:
     folder = tmp_path_factory.mktemp("second-sandbox")
-    settings, env = lake.own_sandbox(folder)
+    # The platform's services and those users add next to it, named explicitly.
+    settings, env = lake.own_sandbox(folder, SANDBOX_SERVICES=",".join(EXTRA_SERVICES_ON))
     instance = Second(settings, env)
     try:
         instance.timed("first_up_s", "up")
@@ -377,6 +427,32 @@ def test_what_the_api_created_survives_the_restart(second: Second) -> None:
     admin.flush(second.settings)
     keys = lake.listing(s3, bucket, f"tests/api-{run}/")
     assert sorted(lake.lines(s3, bucket, keys)) == sorted(r.rstrip(b"\n") for r in records)
+
+
+def test_the_extra_services_state_survives_the_restart(second: Second) -> None:
+    """SANDBOX_SERVICES' queues (with their messages), topics, parameters, secrets, event
+    rules, alarms, VPC resources and KMS keys (which still decrypt) come back with no apply."""
+    run, extra = second.run, second.extra
+    sqs, sns, ssm, secrets, events, cloudwatch, ec2, kms = (
+        second.client(s)
+        for s in ("sqs", "sns", "ssm", "secretsmanager", "events", "cloudwatch", "ec2", "kms")
+    )
+    messages = sqs.receive_message(QueueUrl=extra["queue"], WaitTimeSeconds=1)["Messages"]
+    assert [m["Body"] for m in messages] == [f"message-{run}"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=extra["topic"])["Subscriptions"]
+    assert [s["Protocol"] for s in subscriptions] == ["sqs"]
+    parameter = ssm.get_parameter(Name=f"/api/{run}/dsn")["Parameter"]
+    assert parameter["Value"] == f"postgres://{run}"
+    assert secrets.get_secret_value(SecretId=f"api-{run}")["SecretString"] == f"secret-{run}"
+    rule = events.describe_rule(Name=f"api-{run}", EventBusName=f"api-{run}")
+    assert json.loads(rule["EventPattern"]) == {"source": [f"api-{run}"]}
+    alarms = cloudwatch.describe_alarms(AlarmNames=[f"api-{run}"])["MetricAlarms"]
+    assert [a["Threshold"] for a in alarms] == [1.0]
+    assert ec2.describe_vpcs(VpcIds=[extra["vpc"]])["Vpcs"][0]["CidrBlock"] == "10.17.0.0/16"
+    group = ec2.describe_security_groups(GroupIds=[extra["group"]])["SecurityGroups"][0]
+    assert group["GroupName"] == f"api-{run}"
+    plain = kms.decrypt(CiphertextBlob=bytes.fromhex(extra["ciphertext"]))
+    assert plain["KeyId"].endswith(extra["key"]) and plain["Plaintext"] == run.encode()
 
 
 def test_terraform_has_nothing_to_do_after_a_restart(second: Second) -> None:
