@@ -41,6 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from sandbox.infra.errors import PlatformError
 from sandbox.infra.outputs import save_outputs
@@ -341,21 +342,24 @@ class Terraform:
         return env
 
     def provider_override(self, env: dict[str, str]) -> str:
-        """The override file's text: tflocal's for this configuration and endpoint, without
-        its ``endpoints`` blocks; made once (``DRY_RUN=1 tflocal``) and cached in
-        ``Settings.cache_dir``. Call with the working copy staged."""
+        """The override file's text: tflocal's for this configuration (and endpoint, if the
+        text names it: an S3 backend's block), without its ``endpoints`` blocks; made once
+        (``DRY_RUN=1 tflocal``) and cached in ``Settings.cache_dir``. Call with the working
+        copy staged."""
         # Not the lock file: the provider's version only changes tflocal's endpoint list.
         key = _digest(
             OVERRIDE_FORMAT,
             fingerprint(self.settings),
             env["TF_CMD"],  # Terraform's version changes an S3 backend's block
-            self.settings.endpoint_url,
             self.settings.access_key_id,
             _tflocal_version(),
         )
-        cached = self.settings.cache_dir / "tflocal-override" / f"{key}.tf"
-        with contextlib.suppress(OSError):
-            return cached.read_text()
+        folder = self.settings.cache_dir / "tflocal-override"
+        portable = folder / f"{key}.tf"  # names no endpoint: good for any port
+        specific = folder / f"{key}-{_digest(self.settings.endpoint_url)}.tf"
+        for cached in (portable, specific):
+            with contextlib.suppress(OSError):
+                return cached.read_text()
         target = self.dir / OVERRIDE_FILE
         target.unlink(missing_ok=True)
         try:
@@ -377,7 +381,8 @@ class Terraform:
                 "check `tflocal` (`make install`)."
             )
         text = strip_endpoints(target.read_text())
-        _write_atomically(cached, text)
+        port = f":{urlparse(self.settings.endpoint_url).port}"
+        _write_atomically(specific if port in text else portable, text)
         return text
 
     def run(

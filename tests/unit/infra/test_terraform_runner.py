@@ -249,7 +249,7 @@ def test_the_override_is_tflocals_without_endpoints_and_made_once(
     # Cached: no second tflocal run (tflocal made unrunnable proves it).
     monkeypatch.setattr(terraform, "tflocal_path", lambda: str(tmp_path / "no-tflocal"))
     assert runner.provider_override(env) == text
-    # Another endpoint is another override.
+    # It names no endpoint: a sandbox on another port uses it too.
     other = terraform.Terraform(
         Settings(
             state_dir=tmp_path / "other",
@@ -258,6 +258,10 @@ def test_the_override_is_tflocals_without_endpoints_and_made_once(
             cache_dir=settings.cache_dir,
         )
     )
+    terraform.stage_working_copy(other.source, other.dir)
+    assert other.provider_override(other.environment()) == text
+    # Another configuration is another override.
+    (settings.terraform_dir / "extra.tf").write_text("# more\n")
     terraform.stage_working_copy(other.source, other.dir)
     with pytest.raises(PlatformError, match="tflocal could not write"):
         other.provider_override(other.environment())
