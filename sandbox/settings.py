@@ -343,7 +343,10 @@ class PluginSettings:
     region: str = "us-east-1"  # the region LocalStack's own clients use for snapshots
     jq_workers: int = 1
     fast_path: bool = True
-    # Worker threads running Athena statements in LocalStack (more queries wait QUEUED).
+    # Worker threads running Athena statements in LocalStack (more queries wait QUEUED); by
+    # default one per core, at most 4: DuckDB already spreads each statement over the cores, and
+    # on 2 cores 4 workers cut ingestion to ~50 % under query load, 2 to 60-74 %
+    # (docs/performance.md, "Mixed load").
     athena_workers: int = 4
     # Accepted Firehose records logged to disk before the call answers (SANDBOX_FIREHOSE_WAL=0:
     # buffers in memory only, lost on a crash); needs a state folder.
@@ -390,6 +393,6 @@ def load_plugin_settings(environ: Mapping[str, str] | None = None) -> PluginSett
         region=get("AWS_DEFAULT_REGION", "us-east-1"),
         jq_workers=int(get("SANDBOX_JQ_WORKERS", "1")),
         fast_path=get("SANDBOX_FIREHOSE_FAST_PATH", "1") != "0",
-        athena_workers=max(1, int(get("SANDBOX_ATHENA_WORKERS", "4"))),
+        athena_workers=max(1, int(get("SANDBOX_ATHENA_WORKERS", str(min(4, os.cpu_count() or 4))))),
         firehose_wal=get("SANDBOX_FIREHOSE_WAL", "1") != "0",
     )
