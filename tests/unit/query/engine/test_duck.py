@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.query.engine.duck import (
+    SMALL_FILE_BYTES,
     Scan,
     connect,
     httpfs_extension_path,
@@ -58,3 +59,13 @@ def test_connection_cannot_read_local_files(tmp_path: object) -> None:
     con = connect(Settings(port=9))
     with pytest.raises(Exception, match="LocalFileSystem"):
         con.execute("SELECT * FROM read_text('/etc/hostname')")
+
+
+def test_iceberg_connections_fetch_small_files_whole() -> None:
+    # Firehose's Iceberg files are a few KiB each: one GET per file instead of two ranged GETs
+    # (docs/iceberg.md, "Speed of the Iceberg variant"); Hive-only sessions keep DuckDB's default.
+    setting = "SELECT current_setting('force_download_threshold')"
+    iceberg = connect(Settings(port=9), iceberg=True).execute(setting).fetchone()
+    plain = connect(Settings(port=9)).execute(setting).fetchone()
+    assert iceberg is not None and int(iceberg[0]) == SMALL_FILE_BYTES > 0
+    assert plain is not None and int(plain[0]) == 0
