@@ -271,16 +271,11 @@ class IcebergWriter:
         return Outcome()
 
     def create_table_as(self, statement: ddl.CreateTableAs) -> Outcome:
+        """CTAS into a new Iceberg table; ``Writer._createtableas`` has already checked the
+        database and refused (or, with IF NOT EXISTS, answered) an existing table."""
         from sandbox.query.engine.writes import _string_property
 
         database, name = self._db(statement.table), statement.table.name
-        self.catalog.require_database(database)
-        if self.catalog.raw_table(database, name) is not None:
-            if statement.if_not_exists:
-                return self._outcome(0, 0)
-            raise QueryError(
-                f"TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.{database}.{name}' already exists"
-            )
         properties = dict(statement.properties)
         unknown = sorted(set(properties) - CTAS_ICEBERG_PROPERTIES)
         if unknown:
