@@ -711,7 +711,7 @@ def _ingest_under_queries(
     """One ingest while ``MIXED_CLIENTS`` clients run the pack through the API until it ends."""
     import threading
 
-    from sandbox.query.analysis.pack import load_pack, pick_partition, render
+    from sandbox.query.analysis.pack import last_event_day, load_pack, pick_partition, render
 
     tables = {"json": outputs.json_table, "parquet": outputs.parquet_table}
     pack = load_pack()
@@ -723,7 +723,11 @@ def _ingest_under_queries(
     def client(index: int) -> None:
         engine = _Timed(_sandbox_athena(settings, outputs))
         try:
-            partitions = {t: pick_partition(engine, t) for t in tables.values()}
+            # Every placeholder the pack has (as run_pack fills them): a partition, the last day.
+            partitions = {
+                t: {**pick_partition(engine, t), "event_day": last_event_day(engine, t)}
+                for t in tables.values()
+            }
             while not stop.is_set():
                 for query in pack:
                     for table in tables.values():
