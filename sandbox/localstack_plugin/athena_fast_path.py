@@ -29,6 +29,8 @@ plain calls directly and leaves everything else to the normal chain:
   LocalStack's serialiser, which is cheap for a small answer. ``context.service``,
   ``operation``, ``service_request`` and ``service_response`` are set as the skeleton would,
   for the response handlers.
+- Athena's requests also cross the ASGI-to-WSGI bridge in one thread hop (:mod:`.athena_bridge`,
+  installed with this handler), the handler chain unchanged.
 
 The calls taken and skipped are counted in the runtime's ``fast_path_counters`` under
 ``athena:``. ``tests/unit/infra/test_athena_fast_path.py`` compares both paths in process and
@@ -65,8 +67,12 @@ OPERATIONS: dict[str, tuple[str, str, dict[str, type]]] = {
 
 
 def install() -> None:
-    """Add the short path to LocalStack's ``preprocess_request`` handlers (idempotent)."""
+    """Add the short path to LocalStack's ``preprocess_request`` handlers, and Athena's calls'
+    one-hop crossing of the ASGI bridge (:mod:`.athena_bridge`) (idempotent)."""
+    from sandbox.localstack_plugin import athena_bridge
+
     add_preprocess_handler(handle)
+    athena_bridge.install()
 
 
 def plain_request(body: bytes, members: dict[str, type]) -> dict[str, Any] | None:
