@@ -17,18 +17,23 @@ plain calls directly and leaves everything else to the normal chain:
   would hand on unchanged (strings; ``MaxResults`` an integer), and the Athena service running
   with the sandbox's provider.
 - The request goes to the same :class:`~sandbox.query.api.service.AthenaService` method the
-  provider's skeleton calls, with the same dict. When the service refuses it (an unknown id, a
+  provider's skeleton calls, with the same dict; for GetQueryResults, to the method that
+  answers the page before it becomes the API document (``query_results_page``, a
+  :class:`~sandbox.query.api.results.ResultsPage` of the stored text cells) when the service
+  has it. When the service refuses it (an unknown id, a
   query not yet SUCCEEDED, a bad token: Athena's 400s) or anything else goes wrong, the request
   continues down the normal chain, which answers it exactly as before (both operations only
   read, so asking twice changes nothing).
 - The response is byte for byte what LocalStack's JSON serialiser writes (same body,
   ``Content-Type``, ``x-amzn-RequestId``): a GetQueryResults page made only of the members the
   output shape knows, without ``None`` (what the service returns), is ``json.dumps`` of it, as
-  the serialiser's walk would produce (:func:`plain_results`); any other answer, and every
+  the serialiser's walk would produce, written from the page's cells without building the
+  document (:func:`plain_page`; :func:`plain_results` for a document); any other answer, and every
   GetQueryExecution (its timestamps need the serialiser's conversion), is serialised by
   LocalStack's serialiser, which is cheap for a small answer. ``context.service``,
   ``operation``, ``service_request`` and ``service_response`` are set as the skeleton would,
-  for the response handlers.
+  for the response handlers (a page's document is built only if one of them reads it:
+  :class:`PageDocument`).
 - Athena's requests also cross the ASGI-to-WSGI bridge in one thread hop (:mod:`.athena_bridge`,
   installed with this handler), the handler chain unchanged.
 
@@ -42,11 +47,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
 from sandbox.localstack_plugin.gateway import add_preprocess_handler
 from sandbox.localstack_plugin.runtime import current
+from sandbox.query.api.results import ResultsPage, page_json
 
 LOG = logging.getLogger(__name__)
 
@@ -60,7 +67,7 @@ OPERATIONS: dict[str, tuple[str, str, dict[str, type]]] = {
     ),
     "AmazonAthena.GetQueryResults": (
         "GetQueryResults",
-        "get_query_results",
+        "query_results_page",
         {"QueryExecutionId": str, "NextToken": str, "MaxResults": int, "QueryResultType": str},
     ),
 }
@@ -125,6 +132,57 @@ def plain_results(result: dict[str, Any]) -> bytes | None:
     return None if b"null" in body else body
 
 
+def plain_page(page: ResultsPage) -> bytes | None:
+    """The body LocalStack's serialiser writes for a GetQueryResults page, written from its
+    text cells (:func:`~sandbox.query.api.results.page_json`), or None when the two could differ.
+
+    They agree when the page holds only what the serialiser copies unchanged: an ``int``
+    UpdateCount, a ``str`` NextToken, ColumnInfo entries of known members whose values are
+    strings, integers or booleans (no ``None``, which the serialiser drops), and cells that are
+    ``str`` or ``None`` (a NULL: an empty ``Datum``, ``{}`` in both); ``page_json`` refuses any
+    other cell with ``TypeError``."""
+    if type(page.update_count) is not int:
+        return None
+    if page.next_token is not None and type(page.next_token) is not str:
+        return None
+    known = _column_info_members()
+    for info in page.column_info:
+        if type(info) is not dict or not info.keys() <= known:
+            return None
+        if not all(type(value) in (str, int, bool) for value in info.values()):
+            return None
+    try:
+        return page_json(page).encode()
+    except TypeError:
+        return None
+
+
+class PageDocument(Mapping[str, Any]):
+    """A page's API document (``context.service_response``, what the skeleton would have set),
+    built only if a response handler reads more than its size: LocalStack's handlers only test
+    that it is there (``ServiceResponseParser``) or pass it to a log record that does not
+    format it at INFO."""
+
+    def __init__(self, page: ResultsPage) -> None:
+        self.page = page
+        self._document: dict[str, Any] | None = None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            self._document = self.page.api()
+        return self._document
+
+    def __getitem__(self, key: str) -> Any:
+        return self.document[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.document)
+
+    def __len__(self) -> int:
+        return 2 if self.page.next_token is None else 3
+
+
 def _signed_for_athena(headers: Any) -> bool:
     authorization = headers.get("Authorization") or ""
     return authorization.startswith("AWS4-HMAC-SHA256 ") and "/athena/aws4_request" in (
@@ -180,6 +238,8 @@ def handle(chain: Any, context: Any, response: Any) -> None:
     context.account_id = get_account_id_from_access_key_id(access_key)
     try:
         service = provider.service(context.account_id, context.region)
+        if not hasattr(service, method):  # a service without pages: its API document
+            method = "get_query_results"
         result = getattr(service, method)(dict(parsed))
     except Exception:  # Athena's error (or any other): the normal chain answers it
         counters["athena:skipped:service error"] += 1
@@ -201,8 +261,14 @@ def _answer(
     context.service = service
     context.operation = operation
     context.service_request = request
-    context.service_response = result
-    body = plain_results(result) if operation_name == "GetQueryResults" else None
+    if isinstance(result, ResultsPage):
+        context.service_response = PageDocument(result)
+        body = plain_page(result)
+        if body is None:
+            result = context.service_response.document
+    else:
+        context.service_response = result
+        body = plain_results(result) if operation_name == "GetQueryResults" else None
     if body is not None:
         response.set_response(body)
         response.status_code = 200

@@ -15,6 +15,7 @@ from localstack.http import Request, Response
 from rolo.gateway.chain import HandlerChain
 
 from sandbox.localstack_plugin import athena_fast_path, runtime
+from sandbox.query.api.results import ResultsPage
 from sandbox.query.api.service import AthenaService
 from sandbox.settings import PluginSettings
 from tests.unit.query.api.test_service import FakeResult, make, run
@@ -31,20 +32,49 @@ NUMBERS = FakeResult(
 
 
 class FakeProvider:
-    def __init__(self, service: AthenaService) -> None:
+    def __init__(self, service: Any) -> None:
         self._service = service
         self.asked: list[tuple[str, str]] = []
 
-    def service(self, account: str, region: str) -> AthenaService:
+    def service(self, account: str, region: str) -> Any:
         self.asked.append((account, region))
         return self._service
 
 
-@pytest.fixture
-def service() -> Any:
+class PagedService:
+    """The service answering GetQueryResults with its page (``query_results_page``, which the
+    short path prefers) as well as with the API document."""
+
+    def __init__(self, service: AthenaService) -> None:
+        self.service = service
+
+    def get_query_execution(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.service.get_query_execution(request)
+
+    def get_query_results(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.service.get_query_results(request)
+
+    def query_results_page(self, request: dict[str, Any]) -> ResultsPage:
+        document = self.service.get_query_results(request)
+        result_set = document["ResultSet"]
+        return ResultsPage(
+            update_count=document["UpdateCount"],
+            column_info=result_set["ResultSetMetadata"]["ColumnInfo"],
+            rows=[[cell.get("VarCharValue") for cell in row["Data"]] for row in result_set["Rows"]],
+            next_token=document.get("NextToken"),
+        )
+
+
+@pytest.fixture(params=["document", "page"])
+def service(request: pytest.FixtureRequest) -> Any:
+    """The service, answering GetQueryResults with its document or also with its page."""
     service, _, _ = make(**{"SELECT numbers": NUMBERS})
-    yield service
+    yield service if request.param == "document" else PagedService(service)
     service.shutdown()
+
+
+def underlying(service: Any) -> AthenaService:
+    return service.service if isinstance(service, PagedService) else service
 
 
 @pytest.fixture(autouse=True)
@@ -102,7 +132,7 @@ def assert_same_as_the_serialiser(operation: str, context: RequestContext, respo
 
 def test_every_page_is_byte_for_byte_what_the_serialiser_writes(monkeypatch, service):
     provider = FakeProvider(service)
-    query_id = run(service, "SELECT numbers")["QueryExecutionId"]
+    query_id = run(underlying(service), "SELECT numbers")["QueryExecutionId"]
     token, pages = None, 0
     while True:
         request: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": 1000}
@@ -127,7 +157,7 @@ def test_every_page_is_byte_for_byte_what_the_serialiser_writes(monkeypatch, ser
 
 def test_a_page_the_json_shortcut_cannot_prove_goes_through_the_serialiser(monkeypatch, service):
     # "{k=1, j=null}": the text null sends the page to LocalStack's serialiser, same bytes.
-    query_id = run(service, "SELECT typed")["QueryExecutionId"]
+    query_id = run(underlying(service), "SELECT typed")["QueryExecutionId"]
     page = service.get_query_results({"QueryExecutionId": query_id})
     assert athena_fast_path.plain_results(page) is None
     chain, context, response = call(
@@ -156,7 +186,7 @@ def test_plain_results_refuses_what_the_serialiser_would_change(result):
 
 
 def test_get_query_execution_is_the_serialisers_answer(monkeypatch, service):
-    query_id = run(service, "SELECT numbers")["QueryExecutionId"]
+    query_id = run(underlying(service), "SELECT numbers")["QueryExecutionId"]
     request = {"QueryExecutionId": query_id}
     provider = FakeProvider(service)
     chain, context, response = call(monkeypatch, provider, "GetQueryExecution", request)
@@ -179,7 +209,7 @@ def test_get_query_execution_is_the_serialisers_answer(monkeypatch, service):
     ids=["unknown id", "unknown id (results)", "MaxResults too big", "bad token"],
 )
 def test_athenas_errors_are_left_to_the_normal_chain(monkeypatch, service, operation, payload):
-    query_id = run(service, "SELECT numbers")["QueryExecutionId"]
+    query_id = run(underlying(service), "SELECT numbers")["QueryExecutionId"]
     payload = {k: v.format(id=query_id) if isinstance(v, str) else v for k, v in payload.items()}
     chain, _, response = call(monkeypatch, FakeProvider(service), operation, payload)
     assert not chain.stopped
@@ -232,3 +262,38 @@ def test_no_provider_means_no_short_path(monkeypatch):
     chain, _, _ = call(monkeypatch, None, "GetQueryExecution", {"QueryExecutionId": "q"})
     assert not chain.stopped
     assert runtime.current().fast_path_counters["athena:skipped:no provider"] == 1
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        ResultsPage(None, [], [["a"]]),  # type: ignore[arg-type]
+        ResultsPage(0, [{"Name": None}], []),
+        ResultsPage(0, [{"Name": "x", "Other": 1}], []),
+        ResultsPage(0, [{"Name": "x", "Precision": 1.5}], []),
+        ResultsPage(0, [], [["a", 5]]),  # type: ignore[list-item]
+        ResultsPage(0, [], [], next_token=5),  # type: ignore[arg-type]
+    ],
+    ids=["None count", "None column member", "unknown member", "float", "number cell", "token"],
+)
+def test_a_page_the_shortcut_cannot_prove_is_serialised(monkeypatch, page):
+    assert athena_fast_path.plain_page(page) is None
+
+    class Refused:
+        def query_results_page(self, request: dict[str, Any]) -> ResultsPage:
+            return page
+
+    chain, context, response = call(
+        monkeypatch, FakeProvider(Refused()), "GetQueryResults", {"QueryExecutionId": "q"}
+    )
+    assert chain.stopped
+    assert context.service_response == page.api()
+    assert_same_as_the_serialiser("GetQueryResults", context, response)
+
+
+def test_a_pages_document_is_built_only_when_read():
+    page = ResultsPage(0, [], [["1", None]], next_token="t")
+    document = athena_fast_path.PageDocument(page)
+    assert bool(document) and len(document) == 3 and document._document is None
+    assert document == page.api() and dict(document) == page.api()
+    assert len(athena_fast_path.PageDocument(ResultsPage(0, [], []))) == 2
