@@ -67,7 +67,14 @@ from sandbox.query.api.model import (
     statement_kind,
     utcnow,
 )
-from sandbox.query.api.results import csv_text, metadata_bytes, parse_csv, parse_txt, txt_text
+from sandbox.query.api.results import (
+    ResultsPage,
+    csv_text,
+    metadata_bytes,
+    parse_csv,
+    parse_txt,
+    txt_text,
+)
 from sandbox.query.engine.writes import WriteContext
 from sandbox.query.errors import QueryError
 
@@ -638,6 +645,10 @@ class AthenaService:
 
     # -- GetQueryResults -------------------------------------------------------------------
     def get_query_results(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.query_results_page(request).api()
+
+    def query_results_page(self, request: dict[str, Any]) -> ResultsPage:
+        """The page of a GetQueryResults request, its rows still the stored text cells."""
         query_id = request.get("QueryExecutionId")
         size = _page_size(request.get("MaxResults"), MAX_RESULTS)
         with self._lock:
@@ -658,15 +669,13 @@ class AthenaService:
         if rows is None:
             rows = self._read_back(execution)
         start = _offset(execution.id, request.get("NextToken"))
-        chunk = rows.rows[start : start + size]
-        data = [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in chunk]
-        out: dict[str, Any] = {
-            "UpdateCount": execution.update_count,
-            "ResultSet": {"Rows": data, "ResultSetMetadata": {"ColumnInfo": rows.column_info}},
-        }
-        if start + size < len(rows.rows):
-            out["NextToken"] = _token(execution.id, start + size)
-        return out
+        more = start + size < len(rows.rows)
+        return ResultsPage(
+            update_count=execution.update_count,
+            column_info=rows.column_info,
+            rows=rows.rows[start : start + size],
+            next_token=_token(execution.id, start + size) if more else None,
+        )
 
     def _read_back(self, execution: QueryExecution) -> _Rows:
         """The rows of an older (or pre-restart) result, from its file in S3."""
