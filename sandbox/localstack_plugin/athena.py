@@ -29,9 +29,12 @@ from sandbox.query.api.model import WorkGroup
 from sandbox.settings import PluginSettings, Settings
 
 if TYPE_CHECKING:
+    from sandbox.localstack_plugin.lake_reads import LakeReads
+
     # The query service brings the engine's pyarrow: imported by the first Athena request
     # (``service``), not when LocalStack constructs the provider at start.
     from sandbox.query.api.service import AthenaService, SessionEngine
+    from sandbox.query.engine.duck import ReadEndpoint
 
 LOG = logging.getLogger(__name__)
 # How far below LocalStack's request threads the query workers (and DuckDB's threads) run: on
@@ -132,6 +135,9 @@ class SandboxAthena:
         self.settings = settings
         self._services: dict[tuple[str, str], AthenaService] = {}
         self._lock = threading.Lock()
+        # The engine's object reads (started with the first session; None: through the gateway).
+        self._reads: LakeReads | None = None
+        self._reads_started = False
 
     # -- wiring ----------------------------------------------------------------------------
     def service(self, account: str, region: str) -> AthenaService:
@@ -166,8 +172,24 @@ class SandboxAthena:
             return None
         return WorkGroup(group.name, str(group.state), dict(group.configuration or {}))
 
-    @staticmethod
-    def _session(region: str) -> SessionEngine:
+    def _lake_reads(self, settings: Settings) -> ReadEndpoint | None:
+        """The in-process read endpoint for DuckDB (:mod:`.lake_reads`), started once; None
+        (read through the gateway) when LocalStack's S3 is not the plugin's."""
+        with self._lock:
+            if not self._reads_started:
+                self._reads_started = True
+                from sandbox.localstack_plugin.runtime import current
+
+                provider = current().s3
+                if provider is not None:
+                    from sandbox.localstack_plugin import lake_reads
+
+                    self._reads = lake_reads.start(
+                        provider, settings.access_key_id, settings.region, WORKER_NICENESS
+                    )
+            return self._reads.endpoint if self._reads is not None else None
+
+    def _session(self, region: str) -> SessionEngine:
         from sandbox.query.api.service import SessionEngine
         from sandbox.query.engine.session import Session
 
@@ -175,13 +197,14 @@ class SandboxAthena:
         settings = Settings(host=host, port=port, region=region)
         # The engine's own Glue and S3 calls (tables, partitions, listings) go straight into
         # the gateway in the worker's thread, at its priority, not through the HTTP server
-        # that ingestion shares; DuckDB's reads of the objects still come over HTTP.
+        # that ingestion shares; DuckDB's reads of the objects go to the read endpoint.
         return SessionEngine(
             Session(
                 settings,
                 database="default",
                 glue_client=send_in_process(settings.client("glue")),
                 s3_client=send_in_process(settings.client("s3")),
+                reads=self._lake_reads(settings),
             )
         )
 
@@ -196,6 +219,10 @@ class SandboxAthena:
             services, self._services = list(self._services.values()), {}
         for service in services:
             service.shutdown()
+        with self._lock:
+            reads, self._reads = self._reads, None
+        if reads is not None:
+            reads.close()
 
     # -- handlers --------------------------------------------------------------------------
     def _query_op(self, method: str) -> Any:

@@ -37,6 +37,8 @@ class PluginRuntime:
         # Gives the memory freed after a large delivery back to the system (started by a hook).
         self.trimmer = Trimmer()
         self.firehose: SandboxFirehoseProvider | None = None
+        # LocalStack's S3 provider (the engine's in-process lake reads call it).
+        self.s3: Any = None
         # The Athena provider's query executor (worker pool, executions).
         self.athena: SandboxAthena | None = None
         # How many PutRecordBatch calls took the short path, and why others did not.
@@ -45,6 +47,10 @@ class PluginRuntime:
     def register_firehose(self, provider: SandboxFirehoseProvider) -> None:
         """Make ``provider`` the one the hooks, routes and short path reach (the latest wins)."""
         self.firehose = provider
+
+    def register_s3(self, provider: Any) -> None:
+        """Make ``provider`` the S3 provider the engine's lake reads call (the latest wins)."""
+        self.s3 = provider
 
     def register_athena(self, provider: SandboxAthena) -> None:
         """Make ``provider`` the Athena query executor of this process (the latest wins)."""

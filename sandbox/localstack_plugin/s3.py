@@ -98,6 +98,9 @@ def make_service(settings: PluginSettings) -> Any:
     # None: a private folder made by mkdtemp (under TMPDIR), never the shared default.
     store = EphemeralS3ObjectStore(str(root) if root is not None else None)  # type: ignore[arg-type]
     provider = S3Provider(storage_backend=store)
+    from sandbox.localstack_plugin.runtime import current
+
+    current().register_s3(provider)
     return Service.for_provider(
         provider,
         dispatch_table_factory=lambda p: journaled_dispatch_table(p),  # type: ignore[arg-type]

@@ -53,6 +53,16 @@ from sandbox.settings import Settings
 
 
 @dataclass(frozen=True)
+class ReadEndpoint:
+    """Where a connection's DuckDB reads objects instead of the settings' endpoint (inside
+    LocalStack: :mod:`sandbox.localstack_plugin.lake_reads`), and the access key id it signs
+    with. The same httpfs requests, billed the same way from the HTTP log."""
+
+    url: str
+    access_key_id: str
+
+
+@dataclass(frozen=True)
 class Scan:
     """What one query fetched from S3."""
 
@@ -118,11 +128,14 @@ LOCKDOWN = (
 SMALL_FILE_BYTES = 64 * 1024
 
 
-def connect(settings: Settings, *, iceberg: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    settings: Settings, *, iceberg: bool = False, reads: ReadEndpoint | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that reads ``s3://`` from the sandbox endpoint only, logging HTTP.
 
     With ``iceberg`` the avro and iceberg extensions are loaded too (before the lock-down, which
-    forbids loading; ~0.2 s, so only sessions that meet an Iceberg table pay it)."""
+    forbids loading; ~0.2 s, so only sessions that meet an Iceberg table pay it). With
+    ``reads`` objects are fetched from that loopback endpoint, signed with its key."""
     if not settings.is_local:
         raise QueryError(
             f"the DuckDB engine reads the sandbox's emulated S3, but the endpoint is "
@@ -140,11 +153,12 @@ def connect(settings: Settings, *, iceberg: bool = False) -> duckdb.DuckDBPyConn
         # and the bytes billed are the files' sizes (the two ranges overlapped: +4 %). Larger
         # Parquet files keep their footer + column-chunk reads, as Athena's reader does.
         con.execute(f"SET force_download_threshold = {SMALL_FILE_BYTES}")
-    endpoint, use_ssl = secret_endpoint(settings.endpoint_url)
+    endpoint, use_ssl = secret_endpoint(reads.url if reads else settings.endpoint_url)
+    key_id = reads.access_key_id if reads else settings.access_key_id
     con.execute(
         "CREATE OR REPLACE SECRET sandbox_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, "
         f"ENDPOINT ?, URL_STYLE 'path', USE_SSL {'true' if use_ssl else 'false'})",
-        [settings.access_key_id, settings.secret_access_key, settings.region, endpoint],
+        [key_id, settings.secret_access_key, settings.region, endpoint],
     )
     prepare_sql(con)
     con.execute("CALL enable_logging('HTTP')")

@@ -137,8 +137,11 @@ class Session:
         prices: Prices = DEFAULT_PRICES,
         undelimited_json: str = "warn",
         now: datetime | None = None,
+        reads: duck.ReadEndpoint | None = None,
     ) -> None:
         self.settings = settings or load()
+        # Where DuckDB fetches objects when not from the settings' endpoint (in LocalStack).
+        self.reads = reads
         if not self.settings.is_local:
             raise QueryError(
                 f"the DuckDB engine only queries the sandbox, but the endpoint is "
@@ -172,7 +175,7 @@ class Session:
     def connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             # with the macros (duck.prepare_sql); the iceberg extension once a query needs it
-            self._con = duck.connect(self.settings, iceberg=self._iceberg_loaded)
+            self._con = duck.connect(self.settings, iceberg=self._iceberg_loaded, reads=self.reads)
         return self._con
 
     def _need_iceberg(self) -> None:
