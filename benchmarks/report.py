@@ -207,11 +207,13 @@ def _athena_targets(doc: dict[str, Any]) -> list[Target]:
             None if worst is None else all(a <= b for _, a, _, b in overheads),
         )
     )
+    # From a client process of its own (benchmarks.stages._page_in_a_fresh_process).
     paging = _get(doc, "athena_api", "pagination", "rows_per_s")
     pages = _get(doc, "athena_api", "pagination", "pages")
     parse_ms = _get(doc, "athena_api", "pagination", "client_parse_ms_per_page")
     page_ms = _get(doc, "athena_api", "pagination", "seconds")
     closing = _get(doc, "athena_api", "pagination", "connection_close_rows_per_s")
+    here = _get(doc, "athena_api", "pagination", "bench_process_rows_per_s")
     split = ""
     if parse_ms is not None and page_ms is not None and pages:
         per_page = page_ms / pages * 1000
@@ -222,6 +224,11 @@ def _athena_targets(doc: dict[str, Any]) -> list[Target]:
             f"({parse_ms / per_page:.0%}), which alone caps paging at "
             f"{1000 / parse_ms * 1000:,.0f} rows/s"
             + (f"; with Connection: close on every call {closing:,.0f} rows/s" if closing else "")
+            + (
+                f"; from the bench's own process, which holds the data set, {here:,.0f} rows/s"
+                if here
+                else ""
+            )
             + ")"
         )
     targets.append(

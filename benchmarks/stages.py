@@ -620,16 +620,34 @@ def _pagination(settings: Settings, outputs: Any) -> dict[str, Any]:
     for _ in range(PAGING_PASSES):
         kept_passes.append(_page_through(athena, query_id))
         closing_passes.append(_page_through(closing, query_id))
-    rows, pages, seconds = min(kept_passes, key=lambda p: p[2])
+    rows, pages, here_seconds = min(kept_passes, key=lambda p: p[2])
     closing_seconds = min(p[2] for p in closing_passes)
+    # The figure that counts comes from a client process of its own, as a user's program is:
+    # this process holds the whole data set (~280,000 records), and its garbage collector walks
+    # that heap while boto3 builds each page's ~3,000 dicts (1-1.5 ms a page more, measured).
+    seconds = _page_in_a_fresh_process(settings, query_id)
     return {
         "rows": rows,
         "pages": pages,
         "seconds": seconds,
         "rows_per_s": rows / seconds,
+        "bench_process_rows_per_s": rows / here_seconds,
         "client_parse_ms_per_page": _parse_ms(athena, bodies[len(bodies) // 2]),
         "connection_close_rows_per_s": rows / closing_seconds,
     }
+
+
+def _page_in_a_fresh_process(settings: Settings, query_id: str) -> float:
+    """The faster of ``PAGING_PASSES`` paginator passes from a new Python process (seconds)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return float(pool.apply(_fresh_passes, (settings, query_id)))
+
+
+def _fresh_passes(settings: Settings, query_id: str) -> float:
+    athena = settings.client("athena")
+    return min(_page_through(athena, query_id)[2] for _ in range(PAGING_PASSES))
 
 
 def _page_through(athena: Any, query_id: str) -> tuple[int, int, float]:
