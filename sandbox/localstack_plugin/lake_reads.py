@@ -93,6 +93,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes: without TCP_NODELAY each small ranged GET (a
+    # Parquet footer, a column chunk) waited out Nagle's algorithm and the client's delayed ACK
+    # (~40 ms), which made every Parquet query ~100 ms slower than through the gateway.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
