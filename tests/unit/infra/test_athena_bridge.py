@@ -85,6 +85,8 @@ def answer(sent: list[dict[str, Any]]) -> tuple[int, dict[bytes, bytes], bytes]:
     [
         ("AmazonAthena.GetQueryResults", b"X-Amz-Target"),
         ("amazonathena.StartQueryExecution", b"x-amz-target"),
+        ("Firehose_20150804.PutRecordBatch", b"X-Amz-Target"),
+        ("Firehose_20150804.PutRecord", b"X-Amz-Target"),
     ],
 )
 def test_an_athena_call_gets_what_rolos_adapter_sends_in_one_hop(target, name):
@@ -111,7 +113,8 @@ def test_an_athena_call_gets_what_rolos_adapter_sends_in_one_hop(target, name):
 
 
 @pytest.mark.parametrize(
-    "target", [None, "Firehose_20150804.PutRecordBatch", "AmazonAthenaX", "S3.Athena"]
+    "target",
+    [None, "Firehose_20150804.DescribeDeliveryStream", "AmazonAthenaX", "S3.Athena"],
 )
 def test_other_requests_are_left_to_rolo(target):
     received: list[Any] = []
